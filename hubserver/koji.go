@@ -1,0 +1,420 @@
+package hubserver
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gokoji/gokoji/internal/store"
+	"github.com/gokoji/gokoji/koji"
+)
+
+// Defaults of KojiConfig's fields.
+const (
+	DefaultSessionRenewalTimeout = 1440 * time.Minute
+	DefaultDNUsernameComponent   = "CN"
+)
+
+// KojiConfig configures a Koji hub on a database: the protocol layer's
+// Config plus the settings of upstream's hub.conf that govern sessions
+// and logins. Config.Store and Config.Authenticate are set by OpenKoji;
+// values given there are replaced.
+type KojiConfig struct {
+	Config
+
+	// DSN names the database, as store.Open takes it: a "postgres://" URL,
+	// or an SQLite file path, "sqlite:///abs/path.db" or ":memory:".
+	DSN string
+
+	// DisableUserCreation refuses sslLogin for users the hub does not know
+	// (upstream's LoginCreatesUser = False) with AuthError "Unknown user".
+	// By default such a user is created, as upstream does.
+	DisableUserCreation bool
+	// DNUsernameComponent is the subject attribute of a client certificate
+	// that names the user; DefaultDNUsernameComponent ("CN") when empty.
+	// Supported: CN, O, OU, C, L, ST, SERIALNUMBER.
+	DNUsernameComponent string
+	// ProxyDNs are the certificate subjects (in RFC 2253 form, as
+	// "CN=kojiweb,O=Example,C=US") allowed to log in as another user with
+	// sslLogin's proxyuser.
+	ProxyDNs []string
+	// IgnoreClientIP stops binding sessions to the client's IP address
+	// (upstream's CheckClientIP = False).
+	IgnoreClientIP bool
+	// SessionRenewalTimeout is how long a session lives after its login or
+	// last renewal; DefaultSessionRenewalTimeout when zero, forever when
+	// negative (upstream's 0).
+	SessionRenewalTimeout time.Duration
+	// AllowPasswordLogin enables the login method, which compares the
+	// password with the one stored for the user. Stored passwords are
+	// plaintext, as upstream stores them; enable it on https hubs only.
+	AllowPasswordLogin bool
+
+	// Admin, when set, names a user created on the first start with the
+	// admin permission (the role of upstream's bootstrap SQL).
+	Admin string
+	// AdminPassword, when set, is stored as Admin's password when the
+	// user is created.
+	AdminPassword string
+}
+
+// A Koji is the state of a Koji hub: its database and session settings.
+// Its Methods serve logins, sessions, users and permissions, hosts and
+// channels; HubConfig wires its database and session validation into a hub.
+type Koji struct {
+	cfg KojiConfig
+	db  *store.DB
+}
+
+// OpenKoji opens (creating or migrating) the hub's database and creates
+// the Admin user if it does not exist yet.
+func OpenKoji(ctx context.Context, cfg KojiConfig) (*Koji, error) {
+	if cfg.DNUsernameComponent == "" {
+		cfg.DNUsernameComponent = DefaultDNUsernameComponent
+	}
+	if _, ok := dnComponents[cfg.DNUsernameComponent]; !ok {
+		return nil, fmt.Errorf("hubserver: unsupported DNUsernameComponent %q", cfg.DNUsernameComponent)
+	}
+	if cfg.SessionRenewalTimeout == 0 {
+		cfg.SessionRenewalTimeout = DefaultSessionRenewalTimeout
+	}
+	if cfg.DSN == "" {
+		return nil, errors.New("hubserver: KojiConfig.DSN is empty")
+	}
+	db, err := store.Open(ctx, cfg.DSN)
+	if err != nil {
+		return nil, err
+	}
+	k := &Koji{cfg: cfg, db: db}
+	if cfg.Admin != "" {
+		if err := k.bootstrapAdmin(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+// bootstrapAdmin creates the Admin user with the admin permission unless
+// a user of that name exists.
+func (k *Koji) bootstrapAdmin(ctx context.Context) error {
+	tx, err := k.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.GetUserByName(ctx, k.cfg.Admin); err == nil {
+		return tx.Commit(ctx)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	u := store.User{Name: k.cfg.Admin, Status: store.UserStatusNormal, UserType: store.UserTypeNormal}
+	if k.cfg.AdminPassword != "" {
+		u.Password = &k.cfg.AdminPassword
+	}
+	id, err := tx.CreateUser(ctx, u)
+	if err != nil {
+		return err
+	}
+	perm, err := tx.GetPermission(ctx, "admin")
+	if err != nil {
+		return err
+	}
+	if err := tx.GrantPermission(ctx, id, perm.ID, id); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// Close closes the database. Shut the hubs using k down first.
+func (k *Koji) Close() error { return k.db.Close() }
+
+// HubConfig returns the KojiConfig's Config with the database as Store and
+// the session validation as Authenticate.
+func (k *Koji) HubConfig() Config {
+	cfg := k.cfg.Config
+	cfg.Store = kojiStore{k.db}
+	cfg.Authenticate = k.authenticate
+	return cfg
+}
+
+// NewHub returns a hub configured by HubConfig with Methods registered.
+func (k *Koji) NewHub() (*Hub, error) {
+	h, err := New(k.HubConfig())
+	if err != nil {
+		return nil, err
+	}
+	if err := h.Register(k.Methods()...); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// Methods returns the hub methods k serves: logins and sessions, users and
+// permissions, hosts and channels.
+func (k *Koji) Methods() []Method {
+	return slices.Concat(k.sessionMethods(), k.userMethods(), k.hostMethods())
+}
+
+// kojiStore makes a *store.DB a Store.
+type kojiStore struct{ db *store.DB }
+
+func (s kojiStore) Begin(ctx context.Context) (Tx, error) {
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return kojiTx{tx}, nil
+}
+
+// kojiTx makes a *store.Tx an EventTx.
+type kojiTx struct{ *store.Tx }
+
+// NewEvent makes the next versioned write start a new event.
+func (t kojiTx) NewEvent(ctx context.Context) error {
+	t.Tx.NextEvent()
+	return nil
+}
+
+// storeTx returns the request's store transaction.
+func storeTx(ctx context.Context) *store.Tx {
+	return TxFrom(ctx).(kojiTx).Tx
+}
+
+func fault(class koji.FaultClass, format string, args ...any) error {
+	return &koji.Fault{Code: int(class), String: fmt.Sprintf(format, args...)}
+}
+
+// retryWhitelist are the methods a client may repeat with the same callnum
+// (upstream's RetryWhitelist).
+var retryWhitelist = []string{
+	"host.taskWait", "host.taskUnwait", "host.taskSetWait", "host.updateHost",
+	"host.setBuildRootState", "repoExpire", "repoDelete", "repoProblem",
+}
+
+// credentials are the session id, key and callnum a request carries.
+type credentials struct {
+	id      int64
+	key     string
+	callnum *int64
+}
+
+// requestCredentials reads the session a request carries: the
+// Koji-Session-Id and Koji-Session-Key headers with the callnum in
+// Koji-Session-Callnum or, as released hubs read it, Koji-Callnum; else the
+// query parameters session-id, session-key and callnum. ok is false for an
+// anonymous request.
+func requestCredentials(r *http.Request) (c credentials, ok bool, err error) {
+	var id, key, callnum string
+	if id = r.Header.Get("Koji-Session-Id"); id != "" {
+		key = r.Header.Get("Koji-Session-Key")
+		if callnum = r.Header.Get("Koji-Session-Callnum"); callnum == "" {
+			callnum = r.Header.Get("Koji-Callnum")
+		}
+	} else {
+		q := r.URL.Query()
+		if !q.Has("session-id") {
+			return c, false, nil
+		}
+		id, key, callnum = q.Get("session-id"), q.Get("session-key"), q.Get("callnum")
+	}
+	if c.id, err = strconv.ParseInt(id, 10, 64); err != nil || key == "" {
+		return c, false, fault(koji.ErrAuth, "Invalid session or bad credentials")
+	}
+	c.key = key
+	if callnum != "" {
+		n, err := strconv.ParseInt(callnum, 10, 64)
+		if err != nil {
+			return c, false, fault(koji.ErrAuth, "Invalid callnum: %q", callnum)
+		}
+		c.callnum = &n
+	}
+	return c, true, nil
+}
+
+// clientIP is the address a session is bound to: the client's IP, or "-"
+// when the hub ignores it, as upstream's get_remote_ip.
+func (k *Koji) clientIP(r *http.Request) string {
+	if k.cfg.IgnoreClientIP {
+		return "-"
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// carriedSession returns the open session whose credentials the request
+// carries and that is bound to the client's address, nil for an anonymous
+// request; other credentials fault with AuthError, as upstream.
+func (k *Koji) carriedSession(ctx context.Context, r *http.Request) (*store.Session, *credentials, error) {
+	c, ok, err := requestCredentials(r)
+	if !ok {
+		return nil, nil, err
+	}
+	s, err := storeTx(ctx).LockSession(ctx, c.id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (s.Key != c.key || s.Closed || s.HostIP != k.clientIP(r)) {
+		LoggerFrom(ctx).Info("session rejected", "session", c.id, "found", err == nil)
+		return nil, nil, fault(koji.ErrAuth, "Invalid session or bad credentials")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, &c, nil
+}
+
+// expired reports whether s has expired: marked so, or older than the
+// renewal timeout.
+func (k *Koji) expired(s *store.Session) bool {
+	if s.Expired {
+		return true
+	}
+	if k.cfg.SessionRenewalTimeout < 0 {
+		return false
+	}
+	since := s.StartTime
+	if s.RenewTime != nil {
+		since = *s.RenewTime
+	}
+	return time.Since(since) > k.cfg.SessionRenewalTimeout
+}
+
+func isLoginMethod(m string) bool { return m == "login" || m == "sslLogin" }
+
+// authenticate validates the session a request carries, as upstream's
+// Session.__init__ and validate do, in the request's transaction.
+//
+// Two things differ from upstream, both because a hub request is one
+// transaction. A session found past its renewal timeout is refused as
+// expired without being marked so (the refusal rolls the transaction
+// back), which the next check and the renewing login treat the same way.
+// The callnum and update_time are written in the request's transaction,
+// so a call that faults does not advance the callnum, while every call
+// that succeeds does, reads included; upstream advances it only for calls
+// that write. A client that repeats a read it got no answer to, with the
+// same callnum, gets RetryError here.
+func (k *Koji) authenticate(ctx context.Context, r *http.Request) (*Session, error) {
+	s, c, err := k.carriedSession(ctx, r)
+	if s == nil {
+		return nil, err
+	}
+	method := MethodFrom(ctx)
+	if k.expired(s) {
+		if isLoginMethod(method) {
+			return nil, nil // the login may renew it
+		}
+		return nil, fault(koji.ErrAuthExpired, "session %q has expired", strconv.FormatInt(s.ID, 10))
+	}
+	if c.callnum != nil && s.Callnum != nil {
+		switch {
+		case *s.Callnum > *c.callnum:
+			return nil, fault(koji.ErrSequence, "%d > %d (session %d)", *s.Callnum, *c.callnum, s.ID)
+		case *s.Callnum == *c.callnum && !slices.Contains(retryWhitelist, method):
+			return nil, fault(koji.ErrRetry, "unable to retry call %d (method %s) for session %d", *c.callnum, method, s.ID)
+		}
+	}
+	tx := storeTx(ctx)
+	u, err := tx.GetUser(ctx, s.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Status != store.UserStatusNormal {
+		return nil, fault(koji.ErrAuth, "logins by %s are not allowed", u.Name)
+	}
+	if locked, err := lockedOut(ctx, tx, s); err != nil {
+		return nil, err
+	} else if locked && method != "exclusiveSession" && method != "login" && method != "logout" {
+		return nil, fault(koji.ErrAuthLock, "User locked by another session")
+	}
+	if err := tx.TouchSession(ctx, s.ID); err != nil {
+		return nil, err
+	}
+	out := &Session{ID: int(s.ID), UserID: int(s.UserID), UserName: u.Name}
+	if c.callnum != nil {
+		if err := tx.UpdateCallnum(ctx, s.ID, *c.callnum); err != nil {
+			return nil, err
+		}
+		n := int(*c.callnum)
+		out.Callnum = &n
+	}
+	return out, nil
+}
+
+// lockedOut reports whether another session of s's user holds the user's
+// exclusive lock: one that is neither s nor s's master.
+func lockedOut(ctx context.Context, tx *store.Tx, s *store.Session) (bool, error) {
+	if s.Exclusive {
+		return false, nil
+	}
+	ex, err := tx.ExclusiveSession(ctx, s.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return ex.ID != s.ID && (s.Master == nil || *s.Master != ex.ID), nil
+}
+
+// sessionExclusive reports whether s is exclusive: itself, or through its
+// master.
+func sessionExclusive(ctx context.Context, tx *store.Tx, s *store.Session) (bool, error) {
+	if s.Exclusive || s.Master == nil {
+		return s.Exclusive, nil
+	}
+	m, err := tx.GetSession(ctx, *s.Master)
+	if err != nil {
+		return false, err
+	}
+	return m.Exclusive, nil
+}
+
+const keyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// newSessionKey returns a session key as upstream makes them:
+// "<user_id>-<19 random alphanumerics>".
+func newSessionKey(userID int64) string {
+	b := make([]byte, 19)
+	for i := range b {
+		b[i] = keyAlphabet[randIndex(len(keyAlphabet))]
+	}
+	return strconv.FormatInt(userID, 10) + "-" + string(b)
+}
+
+// randIndex returns a uniformly random index below n (n ≤ 256).
+func randIndex(n int) int {
+	limit := 256 - 256%n
+	var b [1]byte
+	for {
+		rand.Read(b[:])
+		if int(b[0]) < limit {
+			return int(b[0]) % n
+		}
+	}
+}
+
+// SetPassword sets the password a user logs in with by the login method,
+// stored as upstream stores it, in plaintext. Koji has no method for this;
+// upstream's administrators set users.password in SQL.
+func (k *Koji) SetPassword(ctx context.Context, user, password string) error {
+	tx, err := k.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	u, err := tx.GetUserByName(ctx, user)
+	if err != nil {
+		return err
+	}
+	if err := tx.SetUserPassword(ctx, u.ID, &password); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}

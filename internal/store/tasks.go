@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"math"
+	"strings"
+	"time"
+)
+
+// Task states, as koji.TASK_STATES.
+const (
+	TaskFree     = 0
+	TaskOpen     = 1
+	TaskClosed   = 2
+	TaskCanceled = 3
+	TaskAssigned = 4
+	TaskFailed   = 5
+)
+
+// ErrNoTask is returned by [Tx.DequeueTask] when no free task fits the
+// host.
+var ErrNoTask = errors.New("store: no free task for the host")
+
+// Task is a row of task. Request and Result hold whole XML-RPC documents
+// (a methodCall and a methodResponse).
+type Task struct {
+	ID             int64
+	State          int
+	CreateTime     time.Time
+	StartTime      *time.Time
+	CompletionTime *time.Time
+	ChannelID      int64
+	HostID         *int64
+	Parent         *int64
+	Label          *string
+	Waiting        *bool
+	Awaited        *bool
+	Owner          int64
+	Method         string
+	Request        string
+	Result         *string
+	ETA            *int64
+	Arch           string
+	Priority       int
+	Weight         float64
+}
+
+const taskColumns = "id, state, create_time, start_time, completion_time, channel_id, host_id, parent, label, " +
+	"waiting, awaited, owner, COALESCE(method, ''), COALESCE(request, ''), result, eta, arch, COALESCE(priority, 0), weight"
+
+func scanTask(row scanner) (*Task, error) {
+	var t Task
+	err := row.Scan(&t.ID, &t.State, &t.CreateTime, &t.StartTime, &t.CompletionTime, &t.ChannelID, &t.HostID,
+		&t.Parent, &t.Label, &t.Waiting, &t.Awaited, &t.Owner, &t.Method, &t.Request, &t.Result, &t.ETA,
+		&t.Arch, &t.Priority, &t.Weight)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// CreateTask inserts a task from t (ID, CreateTime and the run-time fields
+// StartTime, CompletionTime, HostID and Result are ignored; State is
+// usually TaskFree) created now, and returns its id. A label already used
+// under the same parent is a [*ConflictError].
+func (tx *Tx) CreateTask(ctx context.Context, t Task) (int64, error) {
+	return tx.insertID(ctx, "INSERT INTO task (state, create_time, channel_id, parent, label, waiting, awaited, owner, "+
+		"method, request, eta, arch, priority, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+		t.State, now(), t.ChannelID, t.Parent, t.Label, t.Waiting, t.Awaited, t.Owner,
+		t.Method, t.Request, t.ETA, t.Arch, t.Priority, t.Weight)
+}
+
+// GetTask returns the task with the given id.
+func (tx *Tx) GetTask(ctx context.Context, id int64) (*Task, error) {
+	t, err := scanTask(tx.queryRow(ctx, "SELECT "+taskColumns+" FROM task WHERE id = ?", id))
+	if err != nil {
+		return nil, notFound(err, "task", id)
+	}
+	return t, nil
+}
+
+// TaskFilter selects tasks for [Tx.ListTasks]; zero fields do not filter.
+type TaskFilter struct {
+	States   []int
+	Owner    *int64
+	HostID   *int64
+	Parent   *int64
+	TopLevel bool // only tasks without a parent
+	Method   string
+	Channels []int64
+	Limit    int // at most this many tasks
+	Offset   int
+}
+
+// ListTasks returns the tasks that match f, in id order.
+func (tx *Tx) ListTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
+	var (
+		conds []string
+		args  []any
+	)
+	if len(f.States) > 0 {
+		conds = append(conds, "state IN ("+placeholders(len(f.States))+")")
+		for _, s := range f.States {
+			args = append(args, s)
+		}
+	}
+	if f.Owner != nil {
+		conds, args = append(conds, "owner = ?"), append(args, *f.Owner)
+	}
+	if f.HostID != nil {
+		conds, args = append(conds, "host_id = ?"), append(args, *f.HostID)
+	}
+	if f.Parent != nil {
+		conds, args = append(conds, "parent = ?"), append(args, *f.Parent)
+	}
+	if f.TopLevel {
+		conds = append(conds, "parent IS NULL")
+	}
+	if f.Method != "" {
+		conds, args = append(conds, "method = ?"), append(args, f.Method)
+	}
+	if len(f.Channels) > 0 {
+		conds = append(conds, "channel_id IN ("+placeholders(len(f.Channels))+")")
+		for _, c := range f.Channels {
+			args = append(args, c)
+		}
+	}
+	q := "SELECT " + taskColumns + " FROM task"
+	if len(conds) > 0 {
+		q += " WHERE " + strings.Join(conds, " AND ")
+	}
+	q += " ORDER BY id"
+	if f.Limit > 0 || f.Offset > 0 {
+		limit := int64(f.Limit)
+		if limit <= 0 {
+			limit = math.MaxInt64 // SQLite has no OFFSET without LIMIT
+		}
+		q, args = q+" LIMIT ? OFFSET ?", append(args, limit, f.Offset)
+	}
+	rows, err := tx.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanTask)
+}
+
+// DequeueTask hands the host the next free task it can run and opens it:
+// the task with the lowest priority number, then the oldest, among free
+// tasks in one of channels whose arch is one of arches or "noarch". The
+// task becomes TaskOpen with the host's id and start_time now, and is
+// returned as updated. When none fits it returns [ErrNoTask].
+//
+// Several transactions (and several hub processes sharing a PostgreSQL
+// database) can dequeue at once and never get the same task: PostgreSQL
+// picks the row with FOR UPDATE SKIP LOCKED, so concurrent callers skip a
+// task being taken instead of waiting for it; SQLite runs the pick and the
+// update as one UPDATE … RETURNING on its single writer connection.
+func (tx *Tx) DequeueTask(ctx context.Context, hostID int64, channels []int64, arches []string) (*Task, error) {
+	if len(channels) == 0 {
+		return nil, ErrNoTask
+	}
+	args := []any{TaskOpen, hostID, now()}
+	pick := "SELECT id FROM task WHERE state = ? AND channel_id IN (" + placeholders(len(channels)) + ")" +
+		" AND arch IN (" + placeholders(len(arches)+1) + ") ORDER BY priority, id LIMIT 1"
+	args = append(args, TaskFree)
+	for _, c := range channels {
+		args = append(args, c)
+	}
+	args = append(args, "noarch")
+	for _, a := range arches {
+		args = append(args, a)
+	}
+	if tx.pool.dialect == Postgres {
+		pick += " FOR UPDATE SKIP LOCKED"
+	}
+	q := "UPDATE task SET state = ?, host_id = ?, start_time = ? WHERE id = (" + pick + ") AND state = ? RETURNING " + taskColumns
+	args = append(args, TaskFree)
+	t, err := scanTask(tx.queryRow(ctx, q, args...))
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrNoTask
+		}
+		return nil, err
+	}
+	return t, nil
+}
+
+// FinishTask ends a task the host holds open: it sets state (TaskClosed,
+// TaskFailed or TaskCanceled), the result document and completion_time
+// now. It returns a [*NotFoundError] unless the task is open on that host.
+func (tx *Tx) FinishTask(ctx context.Context, id, hostID int64, state int, result string) error {
+	return tx.execOne(ctx, "open task on host", id,
+		"UPDATE task SET state = ?, result = ?, completion_time = ? WHERE id = ? AND host_id = ? AND state = ?",
+		state, result, now(), id, hostID, TaskOpen)
+}
