@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -73,6 +74,11 @@ type Config struct {
 	// application/octet-stream); the files layer plugs in here. Nil
 	// answers every raw upload with a GenericError fault.
 	Upload UploadFunc
+	// Middleware, when set, wraps the hub's HTTP handler, the one Start
+	// serves and Handler returns: it sees each request first, as the web
+	// server's modules see it before upstream's WSGI application does
+	// (mod_auth_gssapi's SPNEGO handshake on the ssllogin URL, for one).
+	Middleware func(http.Handler) http.Handler
 }
 
 var numericVersion = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)

@@ -31,6 +31,9 @@ type Hub struct {
 	ln        net.Listener
 	served    chan struct{} // closed when Serve returned
 	serveErr  error
+
+	stopOnce sync.Once
+	stopping chan struct{} // closed by Shutdown, to release parked calls
 }
 
 // New returns a hub configured by cfg with the built-in methods
@@ -48,6 +51,7 @@ func New(cfg Config) (*Hub, error) {
 		registry: make(map[string]*binding),
 		ready:    make(chan struct{}),
 		served:   make(chan struct{}),
+		stopping: make(chan struct{}),
 	}
 	if h.multi, err = h.multicallMethods(); err != nil {
 		return nil, err
@@ -63,6 +67,9 @@ func New(cfg Config) (*Hub, error) {
 		http.NotFound(w, r)
 	})
 	h.handler = mux
+	if cfg.Middleware != nil {
+		h.handler = cfg.Middleware(mux)
+	}
 	return h, nil
 }
 
@@ -188,9 +195,12 @@ func (h *Hub) URL() string {
 
 // Shutdown stops a started hub gracefully: it stops accepting connections
 // and waits for calls in flight to finish. When ctx ends first it closes
-// the remaining connections and returns ctx's error. Shutdown of a hub
-// never started does nothing.
+// the remaining connections and returns ctx's error. Calls waiting after
+// a Park are re-run at once with ParkExpired true, so that they answer
+// instead of holding Shutdown up. Shutdown of a hub never started only
+// does that, for a hub mounted through Handler in another server.
 func (h *Hub) Shutdown(ctx context.Context) error {
+	h.stopOnce.Do(func() { close(h.stopping) })
 	select {
 	case <-h.ready:
 	default:

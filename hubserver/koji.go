@@ -55,6 +55,54 @@ type KojiConfig struct {
 	// password with the one stored for the user. Stored passwords are
 	// plaintext, as upstream stores them; enable it on https hubs only.
 	AllowPasswordLogin bool
+	// AllowProxyAuthType lets a proxy log a user in with another
+	// authentication type than its own (sslLogin's proxyauthtype), as
+	// upstream's AllowProxyAuthType.
+	AllowProxyAuthType bool
+
+	// AuthKeytab is the keytab holding the hub's service key, which turns
+	// GSSAPI logins on: sslLogin posted to the ssllogin URL with SPNEGO
+	// ("Authorization: Negotiate"), the role mod_auth_gssapi plays in front
+	// of upstream's hub. The hub answers the mutual authentication token
+	// and logs the client in as the user owning the principal.
+	AuthKeytab string
+	// AuthPrincipal is the service principal the hub accepts tickets for,
+	// such as "HTTP/koji.example.com@EXAMPLE.COM"; when empty, any
+	// principal whose key is in AuthKeytab.
+	AuthPrincipal string
+	// ProxyPrincipals are the Kerberos principals allowed to log in as
+	// another user with sslLogin's proxyuser.
+	ProxyPrincipals []string
+	// HostPrincipalFormat makes the principal addHost gives a new host
+	// when none is given: a format whose %s is the host name, such as
+	// "compile/%s@EXAMPLE.COM".
+	HostPrincipalFormat string
+	// AllowedKrbRealms are the realms whose principals may log in and be
+	// attached to users; nil or "*" allows every realm.
+	AllowedKrbRealms []string
+
+	// DisableURLSessions ignores the session-id, session-key and callnum
+	// query parameters of pre-1.31 clients: only the Koji-Session-*
+	// headers carry a session.
+	DisableURLSessions bool
+	// LockOut refuses every call but login, sslLogin and logout from users
+	// without the admin permission with ServerOffline "Server disabled for
+	// maintenance".
+	LockOut bool
+	// ServerOffline answers every request with a ServerOffline fault whose
+	// message is OfflineMessage, or "server is offline" when that is empty.
+	ServerOffline  bool
+	OfflineMessage string
+
+	// TopDir is the hub's top directory (upstream's KojiDir, /mnt/koji on
+	// a Koji installation), laid out as upstream's koji.PathInfo: work/
+	// holds uploads and task output (a task's under
+	// work/tasks/<id % 10000>/<id>), and vol/<name>/ holds the same for
+	// every volume but DEFAULT. Empty means the hub keeps no files: the
+	// upload methods and downloadTaskOutput fault (GenericError "the hub
+	// has no top directory (KojiDir) for files") and listTaskOutput lists
+	// nothing.
+	TopDir string
 
 	// Admin, when set, names a user created on the first start with the
 	// admin permission (the role of upstream's bootstrap SQL).
@@ -62,6 +110,16 @@ type KojiConfig struct {
 	// AdminPassword, when set, is stored as Admin's password when the
 	// user is created.
 	AdminPassword string
+
+	// Scheduler configures the hub-side task scheduler (upstream's
+	// MaxJobs, CapacityOvercommit, ReadyTimeout, AssignTimeout,
+	// SoftRefusalTimeout, HostTimeout and RunInterval options) and the
+	// long-poll methods of builders.
+	Scheduler SchedulerConfig
+
+	// Protonmsg configures the messages announcing the hub's changes
+	// (upstream's protonmsg plugin); none are sent without a broker.
+	Protonmsg ProtonmsgConfig
 }
 
 // A Koji is the state of a Koji hub: its database and session settings.
@@ -70,6 +128,11 @@ type KojiConfig struct {
 type Koji struct {
 	cfg KojiConfig
 	db  *store.DB
+	krb *gssapiAcceptor // nil unless AuthKeytab is set
+
+	sched *scheduler // the task scheduler and its goroutine
+
+	ev events // callbacks and the protonmsg sender
 }
 
 // OpenKoji opens (creating or migrating) the hub's database and creates
@@ -87,17 +150,29 @@ func OpenKoji(ctx context.Context, cfg KojiConfig) (*Koji, error) {
 	if cfg.DSN == "" {
 		return nil, errors.New("hubserver: KojiConfig.DSN is empty")
 	}
+	if err := validateHostPrincipalFormat(cfg.HostPrincipalFormat); err != nil {
+		return nil, err
+	}
+	krb, err := newGSSAPIAcceptor(cfg)
+	if err != nil {
+		return nil, err
+	}
 	db, err := store.Open(ctx, cfg.DSN)
 	if err != nil {
 		return nil, err
 	}
-	k := &Koji{cfg: cfg, db: db}
+	k := &Koji{cfg: cfg, db: db, krb: krb}
 	if cfg.Admin != "" {
 		if err := k.bootstrapAdmin(ctx); err != nil {
 			db.Close()
 			return nil, err
 		}
 	}
+	if k.sched, err = newScheduler(k, cfg.Scheduler); err != nil {
+		db.Close()
+		return nil, err
+	}
+	k.sched.start()
 	return k, nil
 }
 
@@ -132,15 +207,32 @@ func (k *Koji) bootstrapAdmin(ctx context.Context) error {
 	return tx.Commit(ctx)
 }
 
-// Close closes the database. Shut the hubs using k down first.
-func (k *Koji) Close() error { return k.db.Close() }
+// Close stops the scheduler's goroutine, sends (or queues) the protonmsg
+// messages still pending and closes the database. Shut the hubs using k
+// down first.
+func (k *Koji) Close() error {
+	k.sched.stop()
+	k.closeEvents()
+	return k.db.Close()
+}
 
-// HubConfig returns the KojiConfig's Config with the database as Store and
-// the session validation as Authenticate.
+// HubConfig returns the KojiConfig's Config with the database as Store,
+// the session validation as Authenticate, and a Middleware (around the
+// one configured, if any) that answers ServerOffline and serves the
+// GSSAPI handshake of sslLogin.
 func (k *Koji) HubConfig() Config {
 	cfg := k.cfg.Config
 	cfg.Store = kojiStore{k.db}
 	cfg.Authenticate = k.authenticate
+	cfg.Upload = k.rawUpload // the files of kojifiles.go; see spoolUploads
+	outer := cfg.Middleware
+	cfg.Middleware = func(next http.Handler) http.Handler {
+		h := k.middleware(k.spoolUploads(next))
+		if outer != nil {
+			h = outer(h)
+		}
+		return h
+	}
 	return cfg
 }
 
@@ -159,7 +251,8 @@ func (k *Koji) NewHub() (*Hub, error) {
 // Methods returns the hub methods k serves: logins and sessions, users and
 // permissions, hosts and channels.
 func (k *Koji) Methods() []Method {
-	return slices.Concat(k.sessionMethods(), k.userMethods(), k.hostMethods())
+	return slices.Concat(k.sessionMethods(), k.userMethods(), k.hostMethods(), k.taskMethods(), k.channelMethods(), k.fileMethods(),
+		k.hostTaskMethods(), k.schedulerMethods())
 }
 
 // kojiStore makes a *store.DB a Store.
@@ -170,11 +263,57 @@ func (s kojiStore) Begin(ctx context.Context) (Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return kojiTx{tx}, nil
+	return kojiTx{tx, &callSession{}}, nil
 }
 
-// kojiTx makes a *store.Tx an EventTx.
-type kojiTx struct{ *store.Tx }
+// kojiTx makes a *store.Tx an EventTx, and keeps the session the request
+// carries for the length of the transaction.
+type kojiTx struct {
+	*store.Tx
+	cs *callSession
+}
+
+// A callSession is what authenticate learnt about the caller's session,
+// for showSession and for recording the callnum.
+type callSession struct {
+	row       *store.Session // as loaded, before this call touched it
+	user      *store.User
+	exclusive bool
+	hostIP    string
+	message   string // why the caller is anonymous, as upstream's Session.message
+	permsRead bool   // the caller's permissions were looked up (upstream's _perms)
+
+	// callnum is the call's number, recorded at commit only if the call
+	// wrote: writes is the transaction's Writes once validated.
+	callnum *int64
+	writes  int64
+}
+
+// Commit records the call's callnum when the call wrote something, then
+// commits. Upstream stores the callnum after its own commit of
+// update_time and keeps it only if the call commits again, which it does
+// when it ran an INSERT, UPDATE or DELETE, or a multicall's SAVEPOINT: so
+// a client may repeat a pure read with the same callnum, but not a write
+// that went through.
+func (t kojiTx) Commit(ctx context.Context) error {
+	cs := t.cs
+	if cs.callnum != nil && (t.Writes() > cs.writes || isMulticall(MethodFrom(ctx))) {
+		if err := t.UpdateCallnum(ctx, cs.row.ID, *cs.callnum); err != nil {
+			return err
+		}
+		cs.callnum = nil
+	}
+	return t.Tx.Commit(ctx)
+}
+
+// callSessionFrom returns what authenticate recorded in the request's
+// transaction.
+func callSessionFrom(ctx context.Context) *callSession {
+	if t, ok := TxFrom(ctx).(kojiTx); ok {
+		return t.cs
+	}
+	return nil
+}
 
 // NewEvent makes the next versioned write start a new event.
 func (t kojiTx) NewEvent(ctx context.Context) error {
@@ -205,37 +344,45 @@ type credentials struct {
 	callnum *int64
 }
 
-// requestCredentials reads the session a request carries: the
-// Koji-Session-Id and Koji-Session-Key headers with the callnum in
-// Koji-Session-Callnum or, as released hubs read it, Koji-Callnum; else the
-// query parameters session-id, session-key and callnum. ok is false for an
-// anonymous request.
-func requestCredentials(r *http.Request) (c credentials, ok bool, err error) {
+// requestCredentials reads the session a request carries, as upstream's
+// Session.__init__: the Koji-Session-Id and Koji-Session-Key headers with
+// the callnum in Koji-Session-Callnum or, as released hubs read it,
+// Koji-Callnum; else, unless DisableURLSessions, the query parameters
+// session-id, session-key and callnum. ok is false for an anonymous
+// request, with why set to upstream's message for it.
+func (k *Koji) requestCredentials(r *http.Request) (c credentials, ok bool, why string, err error) {
 	var id, key, callnum string
-	if id = r.Header.Get("Koji-Session-Id"); id != "" {
-		key = r.Header.Get("Koji-Session-Key")
+	switch {
+	case r.Header.Get("Koji-Session-Id") != "":
+		id, key = r.Header.Get("Koji-Session-Id"), r.Header.Get("Koji-Session-Key")
 		if callnum = r.Header.Get("Koji-Session-Callnum"); callnum == "" {
 			callnum = r.Header.Get("Koji-Callnum")
 		}
-	} else {
+	case k.cfg.DisableURLSessions:
+		return c, false, "no Koji-Session-* headers", nil
+	case r.URL.RawQuery == "":
+		return c, false, "no session header or session args", nil
+	default:
 		q := r.URL.Query()
-		if !q.Has("session-id") {
-			return c, false, nil
+		for _, name := range []string{"session-id", "session-key"} {
+			if !q.Has(name) {
+				return c, false, "", fault(koji.ErrAuth, "'%s' not specified in session args", name)
+			}
 		}
 		id, key, callnum = q.Get("session-id"), q.Get("session-key"), q.Get("callnum")
 	}
 	if c.id, err = strconv.ParseInt(id, 10, 64); err != nil || key == "" {
-		return c, false, fault(koji.ErrAuth, "Invalid session or bad credentials")
+		return c, false, "", fault(koji.ErrAuth, "Invalid session or bad credentials")
 	}
 	c.key = key
 	if callnum != "" {
 		n, err := strconv.ParseInt(callnum, 10, 64)
 		if err != nil {
-			return c, false, fault(koji.ErrAuth, "Invalid callnum: %q", callnum)
+			return c, false, "", fault(koji.ErrAuth, "Invalid callnum: %s", pyRepr(callnum))
 		}
 		c.callnum = &n
 	}
-	return c, true, nil
+	return c, true, "", nil
 }
 
 // clientIP is the address a session is bound to: the client's IP, or "-"
@@ -253,21 +400,22 @@ func (k *Koji) clientIP(r *http.Request) string {
 
 // carriedSession returns the open session whose credentials the request
 // carries and that is bound to the client's address, nil for an anonymous
-// request; other credentials fault with AuthError, as upstream.
-func (k *Koji) carriedSession(ctx context.Context, r *http.Request) (*store.Session, *credentials, error) {
-	c, ok, err := requestCredentials(r)
+// request (with upstream's message saying why); other credentials fault
+// with AuthError, as upstream.
+func (k *Koji) carriedSession(ctx context.Context, r *http.Request) (*store.Session, *credentials, string, error) {
+	c, ok, why, err := k.requestCredentials(r)
 	if !ok {
-		return nil, nil, err
+		return nil, nil, why, err
 	}
 	s, err := storeTx(ctx).LockSession(ctx, c.id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && (s.Key != c.key || s.Closed || s.HostIP != k.clientIP(r)) {
-		LoggerFrom(ctx).Info("session rejected", "session", c.id, "found", err == nil)
-		return nil, nil, fault(koji.ErrAuth, "Invalid session or bad credentials")
+		k.logger().Info("session rejected", "session", c.id, "found", err == nil)
+		return nil, nil, "", fault(koji.ErrAuth, "Invalid session or bad credentials")
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
-	return s, &c, nil
+	return s, &c, "", nil
 }
 
 // expired reports whether s has expired: marked so, or older than the
@@ -289,23 +437,27 @@ func (k *Koji) expired(s *store.Session) bool {
 func isLoginMethod(m string) bool { return m == "login" || m == "sslLogin" }
 
 // authenticate validates the session a request carries, as upstream's
-// Session.__init__ and validate do, in the request's transaction.
+// Session.__init__ and validate do, in the request's transaction, then
+// enforces LockOut as upstream's enforce_lockout.
 //
-// Two things differ from upstream, both because a hub request is one
-// transaction. A session found past its renewal timeout is refused as
+// A hub request is one transaction, which makes two things differ from
+// upstream. A session found past its renewal timeout is refused as
 // expired without being marked so (the refusal rolls the transaction
 // back), which the next check and the renewing login treat the same way.
-// The callnum and update_time are written in the request's transaction,
-// so a call that faults does not advance the callnum, while every call
-// that succeeds does, reads included; upstream advances it only for calls
-// that write. A client that repeats a read it got no answer to, with the
-// same callnum, gets RetryError here.
+// And update_time is written in the request's transaction, so a call that
+// faults leaves it as it was. The callnum is recorded as upstream records
+// it, by the call's commit and only if the call wrote (see kojiTx.Commit).
 func (k *Koji) authenticate(ctx context.Context, r *http.Request) (*Session, error) {
-	s, c, err := k.carriedSession(ctx, r)
-	if s == nil {
+	cs := callSessionFrom(ctx)
+	s, c, why, err := k.carriedSession(ctx, r)
+	if err != nil {
 		return nil, err
 	}
 	method := MethodFrom(ctx)
+	if s == nil {
+		cs.message = why
+		return nil, k.enforceLockOut(ctx, method, 0)
+	}
 	if k.expired(s) {
 		if isLoginMethod(method) {
 			return nil, nil // the login may renew it
@@ -328,6 +480,10 @@ func (k *Koji) authenticate(ctx context.Context, r *http.Request) (*Session, err
 	if u.Status != store.UserStatusNormal {
 		return nil, fault(koji.ErrAuth, "logins by %s are not allowed", u.Name)
 	}
+	exclusive, err := sessionExclusive(ctx, tx, s)
+	if err != nil {
+		return nil, err
+	}
 	if locked, err := lockedOut(ctx, tx, s); err != nil {
 		return nil, err
 	} else if locked && method != "exclusiveSession" && method != "login" && method != "logout" {
@@ -336,15 +492,30 @@ func (k *Koji) authenticate(ctx context.Context, r *http.Request) (*Session, err
 	if err := tx.TouchSession(ctx, s.ID); err != nil {
 		return nil, err
 	}
+	*cs = callSession{row: s, user: u, exclusive: exclusive, hostIP: k.clientIP(r), callnum: c.callnum, writes: tx.Writes()}
 	out := &Session{ID: int(s.ID), UserID: int(s.UserID), UserName: u.Name}
 	if c.callnum != nil {
-		if err := tx.UpdateCallnum(ctx, s.ID, *c.callnum); err != nil {
-			return nil, err
-		}
 		n := int(*c.callnum)
 		out.Callnum = &n
 	}
-	return out, nil
+	return out, k.enforceLockOut(ctx, method, u.ID)
+}
+
+// enforceLockOut refuses, when LockOut is set, every method but the
+// logins and logout to callers without the admin permission (anonymous
+// ones included), as upstream's enforce_lockout.
+func (k *Koji) enforceLockOut(ctx context.Context, method string, userID int64) error {
+	if !k.cfg.LockOut || isLoginMethod(method) || method == "logout" {
+		return nil
+	}
+	if userID != 0 {
+		markPermsRead(ctx)
+		admin, err := hasPerm(ctx, storeTx(ctx), userID, "admin")
+		if err != nil || admin {
+			return err
+		}
+	}
+	return fault(koji.ErrServerOffline, "Server disabled for maintenance")
 }
 
 // lockedOut reports whether another session of s's user holds the user's

@@ -20,7 +20,14 @@ func (k *Koji) hostMethods() []Method {
 		{
 			Name: "addHost", PyName: "RootExports.addHost", Bound: true,
 			Args: []Arg{{Name: "hostname"}, {Name: "arches"}, {Name: "krb_principal", Default: None}, {Name: "force", Default: false}},
-			Func: addHost,
+			Func: func(ctx context.Context, hostname string, arches []string, krbPrincipal *string, force bool) (int64, error) {
+				// HostPrincipalFormat and AllowedKrbRealms (kojiusers_edit.go).
+				p, err := k.hostPrincipal(hostname, krbPrincipal)
+				if err != nil {
+					return 0, err
+				}
+				return addHost(ctx, hostname, arches, p, force)
+			},
 		},
 		{
 			Name: "editHost", PyName: "RootExports.editHost", Bound: true,

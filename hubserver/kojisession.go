@@ -6,6 +6,7 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/gokoji/gokoji/internal/store"
 	"github.com/gokoji/gokoji/koji"
@@ -76,6 +77,7 @@ func (k *Koji) sessionMethods() []Method {
 			Name: "sharedSession", PyName: "Session.makeShared", Bound: true,
 			Func: k.sharedSession,
 		},
+		k.showSessionMethod(),
 	}
 }
 
@@ -93,38 +95,91 @@ func (k *Koji) sslLogin(ctx context.Context, proxyuser *string, proxyauthtype *i
 		return nil, fault(koji.ErrAuth, "Already logged in")
 	}
 	r := RequestFrom(ctx)
-	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		return nil, fault(koji.ErrAuth, "could not verify client: NONE")
+	var username, clientDN string
+	var authtype int
+	if principal, ok := gssapiPrincipal(ctx); ok {
+		// A GSSAPI login: the middleware verified the principal, as
+		// mod_auth_gssapi sets REMOTE_USER.
+		username, clientDN, authtype = principal, principal, store.AuthTypeGSSAPI
+	} else {
+		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+			return nil, fault(koji.ErrAuth, "could not verify client: NONE")
+		}
+		subject := r.TLS.PeerCertificates[0].Subject
+		values := dnComponents[k.cfg.DNUsernameComponent](subject)
+		if len(values) == 0 {
+			return nil, fault(koji.ErrAuth, "unable to get user information (%s) from client certificate", k.cfg.DNUsernameComponent)
+		}
+		username, clientDN, authtype = values[0], subject.String(), store.AuthTypeSSL
 	}
-	subject := r.TLS.PeerCertificates[0].Subject
-	values := dnComponents[k.cfg.DNUsernameComponent](subject)
-	if len(values) == 0 {
-		return nil, fault(koji.ErrAuth, "unable to get user information (%s) from client certificate", k.cfg.DNUsernameComponent)
-	}
-	username, authtype := values[0], int64(store.AuthTypeSSL)
 	if proxyuser != nil && *proxyuser != "" {
-		dn := subject.String()
-		if !slices.Contains(k.cfg.ProxyDNs, dn) {
-			return nil, fault(koji.ErrAuth, "%s is not authorized to login other users", dn)
+		proxies := k.cfg.ProxyDNs
+		if authtype == store.AuthTypeGSSAPI {
+			proxies = k.cfg.ProxyPrincipals
+		}
+		if !slices.Contains(proxies, clientDN) {
+			return nil, fault(koji.ErrAuth, "%s is not authorized to login other users", clientDN)
 		}
 		username = *proxyuser
-		if proxyauthtype != nil && int64(*proxyauthtype) != authtype {
-			return nil, fault(koji.ErrAuth, "Proxy must use same auth mechanism as proxy user (%d != %d)", *proxyauthtype, authtype)
+		if proxyauthtype != nil {
+			if !k.cfg.AllowProxyAuthType && *proxyauthtype != authtype {
+				return nil, fault(koji.ErrAuth, "Proxy must use same auth mechanism as hub (behaviour can be overriden via AllowProxyAuthType hub option)")
+			}
+			if *proxyauthtype != store.AuthTypeGSSAPI && *proxyauthtype != store.AuthTypeSSL {
+				return nil, fault(koji.ErrAuth, "Proxied authtype %d is not valid for sslLogin", *proxyauthtype)
+			}
+			authtype = *proxyauthtype
 		}
 	}
-	tx := storeTx(ctx)
-	u, err := tx.GetUserByName(ctx, username)
-	if errors.Is(err, store.ErrNotFound) {
-		if k.cfg.DisableUserCreation {
-			return nil, fault(koji.ErrAuth, "Unknown user: %s", username)
-		}
-		u = &store.User{Name: username, Status: store.UserStatusNormal, UserType: store.UserTypeNormal}
-		u.ID, err = tx.CreateUser(ctx, *u)
-	}
+	u, err := k.loginUser(ctx, username, authtype == store.AuthTypeGSSAPI && strings.Contains(username, "@"))
 	if err != nil {
 		return nil, err
 	}
-	return k.createSession(ctx, u, int(authtype), k.clientIP(r), renew, exclusive != nil && *exclusive)
+	return k.createSession(ctx, u, authtype, k.clientIP(r), renew, exclusive != nil && *exclusive)
+}
+
+// loginUser finds the user logging in by name or, for a Kerberos
+// principal, by the principals users own, as upstream's getUserId and
+// getUserIdFromKerberos. An unknown user is created unless
+// DisableUserCreation; from a principal, as upstream's
+// createUserFromKerberos: the name is the principal's part before "@", and
+// an existing user of that name gets the principal.
+func (k *Koji) loginUser(ctx context.Context, username string, byPrincipal bool) (*store.User, error) {
+	tx := storeTx(ctx)
+	var u *store.User
+	var err error
+	if byPrincipal {
+		if err := k.checkKrbPrincipal(username); err != nil {
+			return nil, err
+		}
+		u, err = tx.GetUserByKrbPrincipal(ctx, username)
+	} else {
+		u, err = tx.GetUserByName(ctx, username)
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return u, err
+	}
+	if k.cfg.DisableUserCreation {
+		return nil, fault(koji.ErrAuth, "Unknown user: %s", username)
+	}
+	name := username
+	if byPrincipal {
+		name = username[:strings.IndexByte(username, '@')]
+		if u, err = tx.GetUserByName(ctx, name); err == nil {
+			return u, tx.AddKrbPrincipal(ctx, u.ID, username)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	u = &store.User{Name: name, Status: store.UserStatusNormal, UserType: store.UserTypeNormal}
+	if u.ID, err = tx.CreateUser(ctx, *u); err != nil {
+		return nil, err
+	}
+	if byPrincipal {
+		err = tx.AddKrbPrincipal(ctx, u.ID, username)
+	}
+	LoggerFrom(ctx).Info("user created by login", "user", name)
+	return u, err
 }
 
 func (k *Koji) passwordLogin(ctx context.Context, user, password string, opts map[string]any, renew, exclusive bool) (*LoginResult, error) {
@@ -162,7 +217,7 @@ func (k *Koji) createSession(ctx context.Context, u *store.User, authtype int, i
 	var id int64
 	renewed := false
 	if renew {
-		old, _, err := k.carriedSession(ctx, RequestFrom(ctx))
+		old, _, _, err := k.carriedSession(ctx, RequestFrom(ctx))
 		if err != nil {
 			return nil, err
 		}
@@ -239,6 +294,7 @@ func (k *Koji) logout(ctx context.Context, sessionID *int64) error {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+		markPermsRead(ctx)
 		admin, err := hasPerm(ctx, tx, s.UserID, "admin")
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package hubserver_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -30,8 +31,16 @@ func TestKojiCallnum(t *testing.T) {
 		kh := startKoji(t, dsn, nil)
 		bob := withBob(t, kh)
 		assert.Equal(t, "bob", bob.ok(t, 0, "getLoggedInUser").(map[string]any)["name"])
-		assert.Regexp(t, `^RetryError|unable to retry call 0`, bob.fault(t, 0, koji.ErrRetry, "getLoggedInUser"))
+		// A pure read does not keep its callnum, as upstream: repeating it
+		// is fine, and so is a lower callnum after it.
+		assert.Equal(t, "bob", bob.ok(t, 0, "getLoggedInUser").(map[string]any)["name"])
 		bob.ok(t, 5, "getLoggedInUser")
+		bob.ok(t, 3, "getLoggedInUser")
+		assert.Nil(t, bob.ok(t, 4, "getSessionInfo").(map[string]any)["callnum"], "no write yet")
+		// A call that writes keeps it: sharedSession updates the session.
+		bob.ok(t, 5, "sharedSession")
+		assert.Equal(t, "unable to retry call 5 (method getLoggedInUser) for session "+fmt.Sprint(bob.id),
+			bob.fault(t, 5, koji.ErrRetry, "getLoggedInUser"))
 		assert.Equal(t, fmt.Sprintf("5 > 3 (session %d)", bob.id), bob.fault(t, 3, koji.ErrSequence, "getLoggedInUser"))
 		// A whitelisted method may repeat its callnum.
 		bob.ok(t, 5, "repoProblem", 1)
@@ -40,9 +49,14 @@ func TestKojiCallnum(t *testing.T) {
 		assert.Equal(t, "admin permission required (logged in as bob)",
 			bob.fault(t, 6, koji.ErrActionNotAllowed, "grantPermission", "bob", "admin"))
 		info := bob.ok(t, 6, "getSessionInfo").(map[string]any)
-		assert.Equal(t, int64(6), info["callnum"])
+		assert.Equal(t, int64(5), info["callnum"])
+		// A multicall keeps its callnum whatever its calls, as upstream's
+		// SAVEPOINT statements make it commit.
+		bob.ok(t, 7, "multiCall", []any{map[string]any{"methodName": "getLoggedInUser", "params": []any{}}})
+		assert.Equal(t, "unable to retry call 7 (method multiCall) for session "+fmt.Sprint(bob.id),
+			bob.fault(t, 7, koji.ErrRetry, "multiCall", []any{}))
 		assert.Equal(t, "Invalid session or bad credentials",
-			(&raw{kh: kh, id: bob.id, key: "2-bogus"}).fault(t, 7, koji.ErrAuth, "getLoggedInUser"))
+			(&raw{kh: kh, id: bob.id, key: "2-bogus"}).fault(t, 8, koji.ErrAuth, "getLoggedInUser"))
 	})
 }
 
@@ -161,9 +175,49 @@ func TestKojiPythonClient(t *testing.T) {
 		var out []map[string]any
 		runPython(t, []any{
 			[]any{"getLoggedInUser", []any{}, nil},
+			[]any{"getLoggedInUser", []any{}, nil},
+			[]any{"sharedSession", []any{}, nil},
 			[]any{"grantPermission", []any{"bob", "admin"}, nil},
 		}, &out, "call", url, ca)
 		assert.Equal(t, "bob", out[0]["result"].(map[string]any)["name"])
-		assert.Equal(t, []any{float64(koji.ErrRetry), "unable to retry call 0 (method grantPermission) for session " + fmt.Sprint(s["session-id"])}, out[1]["fault"])
+		assert.Equal(t, "bob", out[1]["result"].(map[string]any)["name"], "a read may be repeated with its callnum")
+		assert.Contains(t, out[2], "result")
+		assert.Equal(t, []any{float64(koji.ErrRetry), "unable to retry call 0 (method grantPermission) for session " + fmt.Sprint(s["session-id"])}, out[3]["fault"])
+	})
+}
+
+func TestKojiProxyAuthType(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		for _, tc := range []struct {
+			allow    bool
+			authtype int
+			want     string
+		}{
+			{false, 3, "Proxy must use same auth mechanism as hub (behaviour can be overriden via AllowProxyAuthType hub option)"},
+			{true, 0, "Proxied authtype 0 is not valid for sslLogin"},
+			{true, 3, ""},
+		} {
+			var kh *kojiHub
+			kh = startKoji(t, dsn, func(c *hubserver.KojiConfig) { c.AllowProxyAuthType = tc.allow })
+			kh = startKoji(t, dsn, func(c *hubserver.KojiConfig) { c.AllowProxyAuthType = tc.allow; c.ProxyDNs = []string{kh.dn} })
+			c, err := koji.NewClient(kh.hub.URL()+"/ssllogin", koji.WithHTTPClient(&http.Client{
+				Transport: &http.Transport{TLSClientConfig: kh.pki.ClientTLS(true)},
+			}))
+			require.NoError(t, err)
+			var s koji.SessionInfo
+			err = c.CallKw(ctx, "sslLogin", &s, nil, map[string]any{"proxyuser": "testuser", "proxyauthtype": tc.authtype})
+			if tc.want != "" {
+				var kf *koji.Fault
+				require.ErrorAs(t, err, &kf)
+				assert.Equal(t, [2]any{int(koji.ErrAuth), tc.want}, [2]any{kf.Code, kf.String})
+				continue
+			}
+			require.NoError(t, err)
+			r := &raw{kh: kh, id: s.ID, key: s.Key}
+			me := r.ok(t, 0, "getLoggedInUser").(map[string]any)
+			assert.Equal(t, "testuser", me["name"])
+			assert.Equal(t, int64(3), me["authtype"], "the proxied user's authtype")
+		}
 	})
 }

@@ -1,12 +1,10 @@
 package hubserver
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/gokoji/gokoji/internal/store"
@@ -55,7 +53,7 @@ func (k *Koji) userMethods() []Method {
 		{
 			Name: "createUser", PyName: "RootExports.createUser", Bound: true,
 			Args: []Arg{{Name: "username"}, {Name: "status", Default: None}, {Name: "krb_principal", Default: None}},
-			Func: createUser,
+			Func: k.createUser,
 		},
 		{
 			Name: "enableUser", PyName: "RootExports.enableUser", Bound: true,
@@ -71,6 +69,39 @@ func (k *Koji) userMethods() []Method {
 				return setUserStatus(ctx, username, store.UserStatusBlocked)
 			},
 		},
+		{
+			Name: "editUser", PyName: "edit_user",
+			Args: []Arg{{Name: "userInfo"}, {Name: "name", Default: None}, {Name: "krb_principal_mappings", Default: None}},
+			Func: k.editUser,
+		},
+		{
+			Name: "getUserPerms", PyName: "RootExports.getUserPerms", Bound: true,
+			Args: []Arg{{Name: "userID", Default: None}, {Name: "with_groups", Default: true}},
+			Func: getUserPerms,
+		},
+		{
+			Name: "getUserPermsInheritance", PyName: "RootExports.getUserPermsInheritance", Bound: true,
+			Args: []Arg{{Name: "userID"}},
+			Func: getUserPermsInheritance,
+		},
+		{
+			Name: "editPermission", PyName: "RootExports.editPermission", Bound: true,
+			Args: []Arg{{Name: "permission"}, {Name: "description"}},
+			Func: editPermission,
+		},
+		{
+			Name: "getUserGroups", PyName: "RootExports.getUserGroups", Bound: true,
+			Args: []Arg{{Name: "user"}},
+			Func: getUserGroups,
+		},
+		{Name: "newGroup", PyName: "new_group", Args: []Arg{{Name: "name"}}, Func: newGroup},
+		{
+			Name: "addGroupMember", PyName: "add_group_member",
+			Args: []Arg{{Name: "group"}, {Name: "user"}, {Name: "strict", Default: true}},
+			Func: addGroupMember,
+		},
+		{Name: "dropGroupMember", PyName: "drop_group_member", Args: []Arg{{Name: "group"}, {Name: "user"}}, Func: dropGroupMember},
+		{Name: "getGroupMembers", PyName: "get_group_members", Args: []Arg{{Name: "group"}}, Func: getGroupMembers},
 	}
 }
 
@@ -96,6 +127,7 @@ func assertPerm(ctx context.Context, perm string) error {
 	if s == nil || s.UserID == 0 {
 		return fault(koji.ErrActionNotAllowed, "%s permission required (user not logged in)", perm)
 	}
+	markPermsRead(ctx)
 	perms, err := storeTx(ctx).EffectivePerms(ctx, int64(s.UserID))
 	if err != nil {
 		return err
@@ -233,9 +265,12 @@ func getLoggedInUser(ctx context.Context) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	// krb_principal is the principal of a Kerberos login; this hub has
-	// SSL and password logins only.
+	// krb_principal is the first principal, kept for old clients'
+	// moshimoshi, as upstream keeps it.
 	out["authtype"], out["krb_principal"] = row.AuthType, nil
+	if p := out["krb_principals"].([]string); len(p) > 0 {
+		out["krb_principal"] = p[0]
+	}
 	return out, nil
 }
 
@@ -277,6 +312,7 @@ func getSessionInfo(ctx context.Context, details bool, userID *int64) (any, erro
 	tx := storeTx(ctx)
 	if userID != nil && *userID != 0 {
 		if *userID != int64(s.UserID) {
+			markPermsRead(ctx)
 			if admin, err := hasPerm(ctx, tx, int64(s.UserID), "admin"); err != nil {
 				return nil, err
 			} else if !admin {
@@ -305,6 +341,7 @@ func getPerms(ctx context.Context) ([]string, error) {
 	if id == 0 {
 		return []string{}, nil
 	}
+	markPermsRead(ctx)
 	perms, err := storeTx(ctx).EffectivePerms(ctx, id)
 	return append([]string{}, perms...), err
 }
@@ -322,6 +359,7 @@ func rootHasPerm(ctx context.Context, perm string, strict bool) (bool, error) {
 	if id == 0 {
 		return false, nil
 	}
+	markPermsRead(ctx)
 	return hasPerm(ctx, tx, id, perm)
 }
 
@@ -359,8 +397,20 @@ func directPerm(ctx context.Context, tx *store.Tx, userID int64, name string) (b
 	return slices.ContainsFunc(perms, func(p store.Permission) bool { return p.Name == name }), err
 }
 
-func grantPermission(ctx context.Context, userinfo any, permission string, create bool, description *string) error {
+func grantPermission(ctx context.Context, userinfo any, permission string, create bool, description any) error {
 	if err := assertPerm(ctx, "admin"); err != nil {
+		return err
+	}
+	if create {
+		if _, err := verifyNameInternal(permission); err != nil {
+			return err
+		}
+	}
+	if description != nil && !create {
+		return fault(koji.ErrGeneric, "Description should be specified only with create.")
+	}
+	desc, err := checkString(description, true)
+	if err != nil {
 		return err
 	}
 	tx := storeTx(ctx)
@@ -368,14 +418,20 @@ func grantPermission(ctx context.Context, userinfo any, permission string, creat
 	if err != nil {
 		return err
 	}
-	p, err := lookupPerm(ctx, tx, permission, create, description)
+	p, err := lookupPerm(ctx, tx, permission, create, desc)
 	if err != nil {
 		return err
 	}
-	if has, err := directPerm(ctx, tx, u.ID, p.Name); err != nil {
+	if create && desc != nil {
+		if err := tx.SetPermissionDescription(ctx, p.ID, desc); err != nil {
+			return err
+		}
+	}
+	// Upstream checks the permissions the user holds through groups too.
+	if has, err := hasPerm(ctx, tx, u.ID, p.Name); err != nil {
 		return err
 	} else if has {
-		return fault(koji.ErrGeneric, "user %v already has permission: %s", userinfo, p.Name)
+		return fault(koji.ErrGeneric, "user %s already has permission: %s", pyFormat(userinfo), p.Name)
 	}
 	return tx.GrantPermission(ctx, u.ID, p.ID, callerID(ctx))
 }
@@ -393,148 +449,17 @@ func revokePermission(ctx context.Context, userinfo any, permission string) erro
 	if err != nil {
 		return err
 	}
-	if has, err := directPerm(ctx, tx, u.ID, p.Name); err != nil {
+	if has, err := hasPerm(ctx, tx, u.ID, p.Name); err != nil {
 		return err
 	} else if !has {
-		return fault(koji.ErrGeneric, "user %v does not have permission: %s", userinfo, p.Name)
+		return fault(koji.ErrGeneric, "user %s does not have permission: %s", pyFormat(userinfo), p.Name)
+	}
+	// A permission held only through a group leaves nothing to revoke,
+	// as upstream's UPDATE then matches no row.
+	if direct, err := directPerm(ctx, tx, u.ID, p.Name); err != nil || !direct {
+		return err
 	}
 	return tx.RevokePermission(ctx, u.ID, p.ID, callerID(ctx))
-}
-
-// listQueryOpts are the queryOpts listUsers honours.
-type listQueryOpts struct {
-	Order     *string `xmlrpc:"order"`
-	Offset    *int    `xmlrpc:"offset"`
-	Limit     *int    `xmlrpc:"limit"`
-	CountOnly bool    `xmlrpc:"countOnly"`
-}
-
-func listUsers(ctx context.Context, userType any, prefix *string, queryOpts *listQueryOpts, perm *string, inheritedPerm bool) (any, error) {
-	tx := storeTx(ctx)
-	types := []int{store.UserTypeNormal, store.UserTypeHost, store.UserTypeGroup}
-	switch v := userType.(type) {
-	case nil:
-	case int64:
-		types = []int{int(v)}
-	case int:
-		types = []int{v}
-	default:
-		return nil, fault(koji.ErrGeneric, "Invalid type for userType: %s", pyType(userType))
-	}
-	if perm != nil {
-		if _, err := lookupPerm(ctx, tx, *perm, false, nil); err != nil {
-			return nil, err
-		}
-	}
-	var users []map[string]any
-	for _, t := range types {
-		us, err := tx.ListUsers(ctx, t)
-		if err != nil {
-			return nil, err
-		}
-		for i := range us {
-			u := &us[i]
-			if prefix != nil && !strings.HasPrefix(u.Name, *prefix) {
-				continue
-			}
-			if perm != nil {
-				var has bool
-				if inheritedPerm {
-					has, err = hasPerm(ctx, tx, u.ID, *perm)
-				} else {
-					has, err = directPerm(ctx, tx, u.ID, *perm)
-				}
-				if err != nil {
-					return nil, err
-				}
-				if !has {
-					continue
-				}
-			}
-			d, err := userData(ctx, tx, u, true)
-			if err != nil {
-				return nil, err
-			}
-			users = append(users, d)
-		}
-	}
-	if users == nil {
-		users = []map[string]any{}
-	}
-	return applyQueryOpts(users, queryOpts)
-}
-
-// applyQueryOpts orders, pages and counts rows as upstream's
-// QueryProcessor does with order, offset, limit and countOnly.
-func applyQueryOpts(rows []map[string]any, q *listQueryOpts) (any, error) {
-	if q == nil {
-		return rows, nil
-	}
-	if q.CountOnly {
-		return len(rows), nil
-	}
-	if q.Order != nil {
-		key, desc := strings.CutPrefix(*q.Order, "-")
-		if len(rows) > 0 {
-			if _, ok := rows[0][key]; !ok {
-				return nil, fault(koji.ErrParameter, "Invalid order term: %s", key)
-			}
-		}
-		slices.SortStableFunc(rows, func(a, b map[string]any) int {
-			c := cmp.Compare(fmt.Sprint(a[key]), fmt.Sprint(b[key]))
-			if x, ok := a[key].(int64); ok {
-				c = cmp.Compare(x, b[key].(int64))
-			}
-			if desc {
-				return -c
-			}
-			return c
-		})
-	}
-	if q.Offset != nil && *q.Offset > 0 {
-		rows = rows[min(*q.Offset, len(rows)):]
-	}
-	if q.Limit != nil && *q.Limit >= 0 {
-		rows = rows[:min(*q.Limit, len(rows))]
-	}
-	return rows, nil
-}
-
-func createUser(ctx context.Context, username string, status *int, krbPrincipal *string) (int64, error) {
-	if err := assertPerm(ctx, "admin"); err != nil {
-		return 0, err
-	}
-	if username == "" {
-		return 0, fault(koji.ErrGeneric, "Name cannot be empty")
-	}
-	st := store.UserStatusNormal
-	if status != nil {
-		if *status != store.UserStatusNormal && *status != store.UserStatusBlocked {
-			return 0, fault(koji.ErrGeneric, "Invalid status: %d", *status)
-		}
-		st = *status
-	}
-	tx := storeTx(ctx)
-	if u, err := lookupUser(ctx, tx, username); err != nil {
-		return 0, err
-	} else if u != nil {
-		return 0, fault(koji.ErrGeneric, "user already exists: %s", username)
-	}
-	if krbPrincipal != nil && *krbPrincipal != "" {
-		if _, err := tx.GetUserByKrbPrincipal(ctx, *krbPrincipal); err == nil {
-			return 0, fault(koji.ErrGeneric, "user with this Kerberos principal already exists: %s", *krbPrincipal)
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return 0, err
-		}
-	}
-	id, err := tx.CreateUser(ctx, store.User{Name: username, Status: st, UserType: store.UserTypeNormal})
-	if err != nil {
-		return 0, err
-	}
-	if krbPrincipal != nil && *krbPrincipal != "" {
-		err = tx.AddKrbPrincipal(ctx, id, *krbPrincipal)
-	}
-	return id, err
 }
 
 func setUserStatus(ctx context.Context, username any, status int) error {

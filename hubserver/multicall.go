@@ -2,6 +2,7 @@ package hubserver
 
 import (
 	"context"
+	"errors"
 
 	"github.com/gokoji/gokoji/xmlrpc"
 )
@@ -34,7 +35,11 @@ func (h *Hub) multicallMethods() (map[string]*binding, error) {
 // and its release, a failing entry is rolled back to its savepoint and
 // answered with a fault struct, and the multicall itself faults only when
 // the transaction fails or ctx ends. After each entry an EventTx is told
-// to start a new event.
+// to start a new event. The AfterCommit functions of a rolled-back entry
+// are dropped with its writes, and the before-commit hooks an entry
+// registered run at its end (a failing one fails the entry), as upstream
+// commits after each entry; an entry that Parks is re-run at once with
+// ParkExpired true.
 //
 // Nested multicalls run as upstream runs them, recursively: an entry named
 // multiCall or system.multicall answers [results of the inner calls], its
@@ -46,6 +51,7 @@ func (h *Hub) multicall(ctx context.Context, calls xmlrpc.RawValue) ([]xmlrpc.Mu
 		return nil, err
 	}
 	tx := TxFrom(ctx)
+	c := callFrom(ctx)
 	results := make([]xmlrpc.MulticallResult, len(entries))
 	for i, e := range entries {
 		if err := ctx.Err(); err != nil {
@@ -57,12 +63,25 @@ func (h *Hub) multicall(ctx context.Context, calls xmlrpc.RawValue) ([]xmlrpc.Mu
 			}
 		}
 		var v xmlrpc.RawValue
+		mark, scope := 0, 0
+		if c != nil {
+			mark, scope = c.mark(), c.enter()
+		}
 		res, err := h.multicallEntry(ctx, e)
 		if err == nil {
 			v, err = xmlrpc.MarshalValue(res)
 		}
+		if err == nil && c != nil {
+			err = c.beforeCommit(ctx, mark)
+		}
+		if c != nil {
+			c.leave(scope)
+		}
 		if err != nil {
 			results[i].Fault = entryFault(err)
+			if c != nil {
+				c.drop(mark)
+			}
 			if tx != nil {
 				if err := tx.RollbackToSavepoint(ctx, multicallSavepoint); err != nil {
 					return nil, err
@@ -95,5 +114,14 @@ func (h *Hub) multicallEntry(ctx context.Context, e xmlrpc.MulticallEntry) (any,
 	if b == nil {
 		return nil, invalidMethod(e.Call.Method)
 	}
-	return h.invoke(ctx, b, e.Call.Params, e.Call.Kwargs)
+	res, err := h.invoke(ctx, b, e.Call.Params, e.Call.Kwargs)
+	var p *parkError
+	if errors.As(err, &p) && !ParkExpired(ctx) {
+		// Waiting would hold the multicall's transaction: answer now.
+		res, err = h.invoke(context.WithValue(ctx, parkExpiredKey{}, true), b, e.Call.Params, e.Call.Kwargs)
+	}
+	if errors.As(err, &p) {
+		return nil, errParkedTwice
+	}
+	return res, err
 }

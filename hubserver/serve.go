@@ -121,19 +121,25 @@ func (h *Hub) plain(w http.ResponseWriter, status int, msg string) {
 // application does, a fault rolls the transaction back and anything else
 // commits it; the reply is encoded before the commit, so that a result
 // that cannot be encoded, or a failed commit, is answered as a fault.
+// The AfterCommit functions run after a commit only, before the reply is
+// written, as upstream runs postCommit callbacks.
 func (h *Hub) respond(w http.ResponseWriter, r *http.Request, method string, run func(context.Context) (any, error)) {
-	ctx := context.WithValue(context.WithValue(r.Context(), requestKey{}, r), methodKey{}, method)
-	var tx Tx
+	c := &callState{}
+	ctx := context.WithValue(context.WithValue(context.WithValue(r.Context(), requestKey{}, r), methodKey{}, method), callKey{}, c)
 	if h.cfg.Store != nil {
-		var err error
-		if tx, err = h.cfg.Store.Begin(ctx); err != nil {
+		tx, err := h.cfg.Store.Begin(ctx)
+		if err != nil {
 			h.cfg.Logger.Error("cannot begin transaction", "method", method, "error", err)
 			h.writeXML(w, faultBody(&xmlrpc.Fault{Code: int(koji.ErrServerOffline), String: "database outage"}))
 			return
 		}
+		c.tx = tx
 		ctx = context.WithValue(ctx, txKey{}, tx)
 	}
 	res, err := run(ctx)
+	// A parked call may have moved on to a new transaction, or have none
+	// left when it failed while waiting.
+	tx := c.tx
 	if errors.Is(err, errReadTimeout) {
 		h.endTx(ctx, tx, false, method)
 		h.plain(w, http.StatusRequestTimeout, "Request Timeout: "+err.Error()+"\n")
@@ -146,12 +152,18 @@ func (h *Hub) respond(w http.ResponseWriter, r *http.Request, method string, run
 			body = buf.Bytes()
 		}
 	}
+	if err == nil {
+		err = c.beforeCommit(ctx, 0)
+	}
 	if err == nil && !h.endTx(ctx, tx, true, method) {
-		err = errors.New("the transaction did not commit")
+		// endTx rolled the transaction back already.
+		err, tx = errors.New("the transaction did not commit"), nil
 	}
 	if err != nil {
 		h.endTx(ctx, tx, false, method)
 		body = faultBody(topFault(err))
+	} else {
+		c.committed()
 	}
 	h.writeXML(w, body)
 }
@@ -242,7 +254,7 @@ func (h *Hub) dispatch(ctx context.Context, r *http.Request, call *xmlrpc.Call) 
 			ctx = WithSession(ctx, s)
 		}
 	}
-	return h.invoke(ctx, b, call.Params, call.Kwargs)
+	return h.runParked(ctx, b, call.Params, call.Kwargs)
 }
 
 // invoke runs one bound call, labelled in the logs with its method and
@@ -258,9 +270,13 @@ func (h *Hub) invoke(ctx context.Context, b *binding, params []xmlrpc.RawValue, 
 			log.Error("method panicked", "panic", p, "stack", string(debug.Stack()))
 			res, err = nil, fmt.Errorf("panic: %v", p)
 		}
-		if err != nil {
+		var p *parkError
+		switch {
+		case errors.As(err, &p):
+			log.Debug("method parked", "duration", time.Since(start))
+		case err != nil:
 			log.Info("method failed", "duration", time.Since(start), "error", err)
-		} else {
+		default:
 			log.Info("method completed", "duration", time.Since(start))
 		}
 	}()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -143,6 +144,23 @@ func (p *Publisher) Publish(ctx context.Context, ev Event) error {
 	if err != nil {
 		return err
 	}
+	return p.PublishMessage(ctx, m, PublishOptions{})
+}
+
+// PublishOptions adjust how PublishMessage publishes a message.
+type PublishOptions struct {
+	// TTL, when positive, is how long the broker keeps the message for
+	// consumers before dropping it (protonmsg's message ttl); it is sent
+	// as the AMQP expiration, in milliseconds.
+	TTL time.Duration
+}
+
+// PublishMessage publishes a message already built, as EncodeProton or
+// EncodeProtonKwargs build them or as it was kept while the broker was
+// down: Topic is the routing key after the configured TopicPrefix,
+// Properties become the headers and Body is sent as is. It waits for the
+// broker's confirm and retries like Publish.
+func (p *Publisher) PublishMessage(ctx context.Context, m Message, opts PublishOptions) error {
 	headers := amqp.Table(m.Properties)
 	if err := headers.Validate(); err != nil {
 		return fmt.Errorf("messages: properties of %s: %w", m.Topic, err)
@@ -154,6 +172,9 @@ func (p *Publisher) Publish(ctx context.Context, ev Event) error {
 		MessageId:    newMessageID(),
 		Timestamp:    time.Now(),
 		Body:         m.Body,
+	}
+	if opts.TTL > 0 {
+		pub.Expiration = strconv.FormatInt(max(opts.TTL.Milliseconds(), 1), 10)
 	}
 	key := p.cfg.TopicPrefix + "." + m.Topic
 	for {
@@ -204,6 +225,17 @@ func (p *Publisher) Close() error {
 		err = nil
 	}
 	return err
+}
+
+// EncodeProtonKwargs builds the message protonmsg queues for a callback
+// (its queue_msg): the topic (address) and properties as given, and as
+// body the JSON of the callback's keyword arguments, encoded as
+// EncodeProton encodes an event's (times as isoformat(' ') strings, nil
+// pointers as null, structs by their xmlrpc tags). A hub that has the
+// callback's keyword arguments rather than an Event uses it, so the body
+// carries exactly what the callback was given.
+func EncodeProtonKwargs(topic string, props, kwargs map[string]any) (Message, error) {
+	return protonMessage(topic, props, kwargs)
 }
 
 // newMessageID returns a random (version 4) UUID, the form

@@ -56,6 +56,7 @@ type Tx struct {
 
 	event      int64 // event of this transaction (or multicall entry); 0: none yet
 	savepoints []savepoint
+	writes     int64 // INSERT, UPDATE and DELETE statements run; see Writes
 }
 
 // savepoint remembers the cached event at SAVEPOINT time, so that rolling
@@ -206,16 +207,19 @@ func (tx *Tx) GetEvent(ctx context.Context, id int64) (*Event, error) {
 func now() time.Time { return time.Now().UTC() }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	tx.count(query)
 	res, err := tx.tx.ExecContext(ctx, tx.pool.sql(query), args...)
 	return res, classify(err)
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	tx.count(query)
 	rows, err := tx.tx.QueryContext(ctx, tx.pool.sql(query), args...)
 	return rows, classify(err)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	tx.count(query)
 	return tx.tx.QueryRowContext(ctx, tx.pool.sql(query), args...)
 }
 
