@@ -247,33 +247,29 @@ type request struct {
 
 // do runs a request with the session rules, renewal and retries.
 func (c *Client) do(ctx context.Context, req *request) error {
-	renewed := false
-	for {
-		var s *session
-		if !req.anonymous {
-			var err error
-			if s, err = c.acquire(ctx); err != nil {
-				return err
-			}
+	var s *session
+	if !req.anonymous {
+		var err error
+		if s, err = c.acquire(ctx); err != nil {
+			return err
 		}
-		err := c.attempts(ctx, req, s)
-		if s != nil && !renewed && errors.Is(err, ErrAuthExpired) {
-			// Upstream renews once and replays with a new callnum (B.6). The
-			// session is renewed while still held, so no other call uses it
-			// half-renewed.
-			rerr := c.renew(ctx, s)
-			s.release()
-			if rerr != nil {
-				return rerr
-			}
-			renewed = true
-			continue
-		}
-		if s != nil {
-			s.release()
-		}
-		return err
 	}
+	if s == nil { // anonymous, or a client not logged in
+		return c.attempts(ctx, req, nil)
+	}
+	defer s.release()
+	err := c.attempts(ctx, req, s)
+	if errors.Is(err, ErrAuthExpired) {
+		// Upstream renews once and replays with a new callnum (B.6). The
+		// session is renewed while still held, so no other call uses it
+		// half-renewed, and the replay goes on that same session: another
+		// from the pool may be expired too, and would fail the replay.
+		if err := c.renew(ctx, s); err != nil {
+			return err
+		}
+		err = c.attempts(ctx, req, s)
+	}
+	return err
 }
 
 // attempts sends req on session s (nil: anonymous) until it succeeds, the
@@ -346,8 +342,13 @@ func (c *Client) send(ctx context.Context, req *request, s *session, callnum int
 		httpReq.Header.Set("Koji-Session-Id", fmt.Sprint(s.id))
 		httpReq.Header.Set("Koji-Session-Key", s.key)
 		httpReq.Header.Set("Koji-Session-Callnum", fmt.Sprint(callnum))
-		// Hubs 1.31 to 1.35.3 read the callnum from this name (B.3); sending
-		// it lets them reject a replayed write instead of running it twice.
+		// An addition: upstream's client sends only Koji-Session-Callnum,
+		// but hubs 1.31 to 1.35.3 read the callnum only from this name
+		// (B.3), so without it they would run a replayed write twice
+		// instead of refusing it. It is harmless: both carry the same
+		// number, later hubs prefer Koji-Session-Callnum, earlier ones
+		// ignore the header, and the RetryError it makes possible comes
+		// only on a replay of a call that committed.
 		httpReq.Header.Set("Koji-Callnum", fmt.Sprint(callnum))
 	}
 	hc := c.http
@@ -449,6 +450,14 @@ func encodeQuery(q url.Values, first url.Values) string {
 // transportError wraps a failed exchange without the session key.
 func (c *Client) transportError(req *request, s *session, u string, err error) error {
 	if s != nil {
+		if ue, ok := err.(*url.Error); ok {
+			// net/http's error holds the request URL, and so the key on
+			// hubs that read the session from the URL: unwrapping must
+			// not hand it out.
+			redacted := *ue
+			redacted.URL = redactText(ue.URL, s.key)
+			err = &redacted
+		}
 		err = redactedError{err: err, msg: redactText(err.Error(), s.key)}
 		u = redactText(u, s.key)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -158,6 +159,48 @@ func TestURLSessionsKeepKeyOutOfErrors(t *testing.T) {
 	assert.NotContains(t, err.Error(), info.Key)
 	assert.Contains(t, te.URL, "session-key=REDACTED")
 	assert.NotContains(t, fmt.Sprintf("%+v %#v", err, te), info.Key)
+}
+
+// Unwrapping a transport error must not reach net/http's *url.Error with
+// the key still in its URL, and must still reach the cause.
+func TestURLSessionsKeepKeyOutOfUnwrappedErrors(t *testing.T) {
+	h := newFakeHub(t)
+	h.headerAuth = false
+	hang := make(chan struct{})
+	t.Cleanup(func() { close(hang) })
+	h.before = func(w http.ResponseWriter, r *http.Request, call *xmlrpc.Call) bool {
+		if call.Method == "echo" {
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+			return true
+		}
+		return false
+	}
+	c, _ := newLoggedIn(t, h, WithRetryPolicy(NoRetries), WithTimeout(50*time.Millisecond))
+	info, ok := c.Session()
+	require.True(t, ok)
+	assertRedacted := func(err error) {
+		t.Helper()
+		var ue *url.Error
+		require.ErrorAs(t, err, &ue)
+		assert.NotContains(t, ue.URL, info.Key)
+		assert.Contains(t, ue.URL, "session-key=REDACTED")
+	}
+
+	err := c.Call(context.Background(), "echo", nil, 1)
+	assertRedacted(err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	assert.True(t, ne.Timeout())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(10*time.Millisecond, cancel)
+	err = c.Call(ctx, "echo", nil, 1)
+	assertRedacted(err)
+	assert.ErrorIs(t, err, context.Canceled)
 }
 
 func dropConnection(w http.ResponseWriter) {
@@ -364,6 +407,19 @@ func TestRetryRules(t *testing.T) {
 		// 5 first attempts, and retries only while more than half the budget remained.
 		assert.EqualValues(t, 5+2, attempts.Load())
 	})
+}
+
+func TestOfflineIntervalFallsBackToInterval(t *testing.T) {
+	offline := &Fault{Code: int(ErrServerOffline), String: "server is offline"}
+	c, err := NewClient("http://hub.invalid/kojihub", WithRetryPolicy(RetryPolicy{OfflineRetry: true, Interval: 7 * time.Second}))
+	require.NoError(t, err)
+	wait, retry := c.retryDecision(context.Background(), &request{method: "hello"}, nil, offline, 0)
+	assert.True(t, retry)
+	assert.Equal(t, retryWait{d: 7 * time.Second, offline: true}, wait, "as ClientSession without offline_retry_interval")
+
+	p := DefaultProfile()
+	p.RetryInterval = time.Minute
+	assert.Equal(t, 20*time.Second, RetryPolicyFromProfile(p).OfflineInterval, "read_config's own default")
 }
 
 func TestBackoffGrowsWithJitter(t *testing.T) {

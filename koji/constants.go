@@ -9,6 +9,10 @@ import (
 // reports it; the koji CLI warns when a hub reports another.
 const APIVersion = 1
 
+// BaseDir is the default top directory of Koji's file tree (BASEDIR): a
+// profile's TopDir when it sets no topdir.
+const BaseDir = "/mnt/koji"
+
 // Task priorities. A lower number runs first. PriorityDefault is what the
 // hub gives a task when the caller asks for nothing else. Build and the
 // other task-creating calls take a priority relative to it: the hub adds
@@ -226,6 +230,30 @@ const (
 	RepoMergeKoji   RepoMergeMode = "koji"   // the first repository that has a package wins it
 	RepoMergeSimple RepoMergeMode = "simple" // every package of every repository, blocked ones left out
 	RepoMergeBare   RepoMergeMode = "bare"   // every package, unfiltered
+)
+
+// A DepType is the kind of an RPM dependency (DEP_*), as the hub's
+// getRPMDeps reports it.
+type DepType int
+
+// Dependency types.
+const (
+	DepRequire    DepType = iota // DEP_REQUIRE
+	DepProvide                   // DEP_PROVIDE
+	DepObsolete                  // DEP_OBSOLETE
+	DepConflict                  // DEP_CONFLICT
+	DepSuggest                   // DEP_SUGGEST
+	DepEnhance                   // DEP_ENHANCE
+	DepSupplement                // DEP_SUPPLEMENT
+	DepRecommend                 // DEP_RECOMMEND
+)
+
+// Dependency flags (RPMSENSE_*): the version comparison of a dependency's
+// flags, combined, so that RPMSenseLess|RPMSenseEqual is "<=".
+const (
+	RPMSenseLess    = 2 // RPMSENSE_LESS
+	RPMSenseGreater = 4 // RPMSENSE_GREATER
+	RPMSenseEqual   = 8 // RPMSENSE_EQUAL
 )
 
 // An EnumError reports a name that is not one of an enumeration's values.

@@ -75,6 +75,10 @@ func TestEnumValuesMatchUpstream(t *testing.T) {
 	assert.Equal(t, 5, PriorityBackground)
 	assert.Equal(t, 1, APIVersion)
 	assert.Equal(t, []RepoMergeMode{"koji", "simple", "bare"}, []RepoMergeMode{RepoMergeKoji, RepoMergeSimple, RepoMergeBare})
+	assert.Equal(t, "/mnt/koji", BaseDir)
+	assert.Equal(t, []DepType{0, 1, 2, 3, 4, 5, 6, 7}, []DepType{DepRequire, DepProvide, DepObsolete, DepConflict,
+		DepSuggest, DepEnhance, DepSupplement, DepRecommend})
+	assert.Equal(t, []int{2, 4, 8}, []int{RPMSenseLess, RPMSenseGreater, RPMSenseEqual})
 }
 
 func TestParseEnumIgnoresCase(t *testing.T) {

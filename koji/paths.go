@@ -11,7 +11,9 @@ import (
 // trailing slash on TopDir is ignored.
 //
 // Methods named for a place return a path under TopDir; RPM, Signed and
-// SigHeader return a path relative to the build's directory (Build).
+// SigHeader return a path relative to the build's directory (Build),
+// MavenRepo and MavenFile one relative to MavenBuild or a Maven repository,
+// and WinFile one relative to WinBuild.
 type PathInfo struct {
 	TopDir string
 }
@@ -60,8 +62,42 @@ func (p PathInfo) BuildLogs(b *Build) string { return p.Build(b) + "/data/logs" 
 // MavenBuild is the directory of a Maven build's archives.
 func (p PathInfo) MavenBuild(b *Build) string { return p.Build(b) + "/maven" }
 
+// MavenInfo names a Maven artifact: the group_id, artifact_id and version
+// of getMavenBuild, or of a Maven archive's info, which also has the
+// filename that MavenFile needs.
+type MavenInfo struct {
+	GroupID    string `xmlrpc:"group_id"`
+	ArtifactID string `xmlrpc:"artifact_id"`
+	Version    string `xmlrpc:"version"`
+	Filename   string `xmlrpc:"filename"`
+}
+
+// MavenRepo is an artifact's directory in Maven's layout:
+// <group_id with "." as "/">/<artifact_id>/<version>.
+func (p PathInfo) MavenRepo(m *MavenInfo) string {
+	return strings.ReplaceAll(m.GroupID, ".", "/") + "/" + m.ArtifactID + "/" + m.Version
+}
+
+// MavenFile is a Maven archive's path in Maven's layout: MavenRepo/<filename>.
+func (p PathInfo) MavenFile(m *MavenInfo) string { return p.MavenRepo(m) + "/" + m.Filename }
+
 // WinBuild is the directory of a Windows build's files.
 func (p PathInfo) WinBuild(b *Build) string { return p.Build(b) + "/win" }
+
+// WinInfo locates a Windows archive: the relpath and filename of its info.
+type WinInfo struct {
+	RelPath  string `xmlrpc:"relpath"` // "" for a file at the top
+	Filename string `xmlrpc:"filename"`
+}
+
+// WinFile is a Windows archive's path relative to WinBuild:
+// [<relpath>/]<filename>.
+func (p PathInfo) WinFile(w *WinInfo) string {
+	if w.RelPath == "" {
+		return w.Filename
+	}
+	return w.RelPath + "/" + w.Filename
+}
 
 // ImageBuild is the directory of an image build's images.
 func (p PathInfo) ImageBuild(b *Build) string { return p.Build(b) + "/images" }

@@ -12,6 +12,10 @@ func TestPathInfo(t *testing.T) {
 	onVolume := &Build{Name: "bash", Version: "5.2.26", Release: "3.fc40", VolumeName: "archive"}
 	noName := &Build{PackageName: "bash", Version: "1", Release: "1"}
 	r := &RPM{Name: "bash-doc", Version: "5.2.26", Release: "3.fc40", Arch: "noarch"}
+	jar := &MavenInfo{GroupID: "org.apache.commons", ArtifactID: "commons-lang3", Version: "3.14.0",
+		Filename: "commons-lang3-3.14.0.jar"}
+	dll := &WinInfo{RelPath: "bin/x64", Filename: "tool.dll"}
+	topFile := &WinInfo{Filename: "README.txt"}
 
 	for got, want := range map[string]string{
 		p.VolumeDir(""):                      "/mnt/koji",
@@ -26,6 +30,10 @@ func TestPathInfo(t *testing.T) {
 		p.BuildLogs(b):                       "/mnt/koji/packages/bash/5.2.26/3.fc40/data/logs",
 		p.MavenBuild(b):                      "/mnt/koji/packages/bash/5.2.26/3.fc40/maven",
 		p.WinBuild(b):                        "/mnt/koji/packages/bash/5.2.26/3.fc40/win",
+		p.MavenRepo(jar):                     "org/apache/commons/commons-lang3/3.14.0",
+		p.MavenFile(jar):                     "org/apache/commons/commons-lang3/3.14.0/commons-lang3-3.14.0.jar",
+		p.WinFile(dll):                       "bin/x64/tool.dll",
+		p.WinFile(topFile):                   "README.txt",
 		p.ImageBuild(onVolume):               "/mnt/koji/vol/archive/packages/bash/5.2.26/3.fc40/images",
 		p.TypeDir(b, "maven"):                "/mnt/koji/packages/bash/5.2.26/3.fc40/maven",
 		p.TypeDir(b, "win"):                  "/mnt/koji/packages/bash/5.2.26/3.fc40/win",

@@ -42,7 +42,9 @@ type Profile struct {
 	OfflineRetry  bool          // offline_retry: retry ServerOffline faults indefinitely
 	// OfflineRetryInterval is the sleep between offline retries
 	// (offline_retry_interval). Like upstream's read_config, it defaults
-	// to 20s on its own: setting retry_interval does not change it.
+	// to 20s on its own: setting retry_interval does not change it. Only
+	// zero, which read_config never produces, falls back to RetryInterval,
+	// as ClientSession does when given no offline_retry_interval.
 	OfflineRetryInterval time.Duration
 	Timeout              time.Duration // timeout: per request
 	AuthTimeout          time.Duration // auth_timeout: during ssl and gssapi login
@@ -88,7 +90,6 @@ type Profile struct {
 const (
 	defaultProfileServer    = "http://localhost/kojihub"
 	defaultProfileWebURL    = "http://localhost/koji"
-	defaultProfileTopDir    = "/mnt/koji"
 	defaultProfileCert      = "~/.koji/client.crt"
 	defaultProfileServerCA  = "~/.koji/serverca.crt"
 	confDefaultSection      = "DEFAULT" // ConfigParser's default_section
@@ -368,7 +369,7 @@ func (l confLocations) defaultProfile(name string) *Profile {
 		Name:                 name,
 		Server:               defaultProfileServer,
 		WebURL:               defaultProfileWebURL,
-		TopDir:               defaultProfileTopDir,
+		TopDir:               BaseDir,
 		MaxRetries:           30,
 		RetryInterval:        20 * time.Second,
 		OfflineRetryInterval: 20 * time.Second,

@@ -25,11 +25,12 @@ import (
 // Writes are never duplicated. A call whose request may have reached the
 // hub is replayed only when a replay is harmless: a call on a session
 // carries the same callnum on every attempt, and the hub refuses a
-// committed one a second time with RetryError (the client sends the
-// callnum under both header names, so that hubs 1.31 to 1.35.3, which read
-// the older one, check it too); an anonymous call is replayed only when
-// its method reads (get*, list*, query* and the like), since an anonymous
-// call to a plugin's method may write. A request that never left the
+// committed one a second time with RetryError (the client also sends the
+// callnum as Koji-Callnum, which upstream's client does not, so that hubs
+// 1.31 to 1.35.3, which read only that name, check it too; see send); an
+// anonymous call is replayed only when its method reads (get*, list*,
+// query* and the like), since an anonymous call to a plugin's method may
+// write. A request that never left the
 // client (a refused connection) is always safe to send again.
 type RetryPolicy struct {
 	// MaxRetries is how many times a call is tried again after its first
@@ -47,7 +48,10 @@ type RetryPolicy struct {
 	AnonRetry bool
 	// OfflineRetry waits out a hub that answers ServerOffline, for as long
 	// as the context allows, every OfflineInterval (upstream offline_retry,
-	// false, and offline_retry_interval, which defaults to Interval).
+	// false, and offline_retry_interval, 20 s in a profile whatever
+	// retry_interval is: see Profile.OfflineRetryInterval). Zero
+	// OfflineInterval means Interval, as for a ClientSession given no
+	// offline_retry_interval.
 	OfflineRetry    bool
 	OfflineInterval time.Duration
 	// Budget bounds retries across the whole client, so that a sick hub is
@@ -59,16 +63,12 @@ type RetryPolicy struct {
 
 // RetryPolicyFromProfile returns the policy a profile's options describe.
 func RetryPolicyFromProfile(p *Profile) RetryPolicy {
-	offline := p.OfflineRetryInterval
-	if offline == 0 {
-		offline = p.RetryInterval
-	}
 	return RetryPolicy{
 		MaxRetries:      p.MaxRetries,
 		Interval:        p.RetryInterval,
 		AnonRetry:       p.AnonRetry,
 		OfflineRetry:    p.OfflineRetry,
-		OfflineInterval: offline,
+		OfflineInterval: p.OfflineRetryInterval,
 	}
 }
 
@@ -90,7 +90,11 @@ func (c *Client) retryDecision(ctx context.Context, req *request, s *session, er
 	var f *Fault
 	if errors.As(err, &f) {
 		if p.OfflineRetry && f.Is(ErrServerOffline) {
-			return retryWait{d: p.OfflineInterval, offline: true}, true
+			d := p.OfflineInterval
+			if d == 0 {
+				d = p.Interval
+			}
+			return retryWait{d: d, offline: true}, true
 		}
 		return retryWait{}, false
 	}

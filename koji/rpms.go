@@ -2,6 +2,7 @@ package koji
 
 import (
 	"context"
+	"iter"
 	"strconv"
 )
 
@@ -65,11 +66,29 @@ type ListRPMsOptions struct {
 	Draft                *bool      `xmlrpc:"draft,omitempty"`
 }
 
-// ListRPMs returns the RPMs that pass the filters (listRPMs).
+// ListRPMs returns the RPMs that pass the filters (listRPMs). The hub
+// reads the whole result into memory: ListRPMsIter pages through big ones.
 func (c *Client) ListRPMs(ctx context.Context, opts *ListRPMsOptions) ([]*RPM, error) {
 	var rpms []*RPM
 	if err := c.CallKw(ctx, "listRPMs", &rpms, nil, opts); err != nil {
 		return nil, err
 	}
 	return rpms, nil
+}
+
+// ListRPMsIter iterates over what ListRPMs returns, asking the hub for a
+// thousand RPMs at a time. The options' QueryOpts set where to start
+// (Offset), how many RPMs to yield in all (Limit) and the order, by RPM
+// ID when unset so that pages do not overlap. Iteration stops at the
+// first error, which it yields.
+func (c *Client) ListRPMsIter(ctx context.Context, opts *ListRPMsOptions) iter.Seq2[*RPM, error] {
+	var o ListRPMsOptions
+	if opts != nil {
+		o = *opts
+	}
+	return pages(o.QueryOpts, "id", func(q *QueryOpts) ([]*RPM, error) {
+		page := o
+		page.QueryOpts = q
+		return c.ListRPMs(ctx, &page)
+	})
 }

@@ -58,3 +58,40 @@ func TestListRPMsOfAComponentBuildroot(t *testing.T) {
 	assert.Empty(t, rpms)
 	assert.Equal(t, stubCall{Method: "listRPMs"}, hub.only(t), "no options, no arguments")
 }
+
+func TestListRPMsIterPages(t *testing.T) {
+	const total = 2345
+	c, hub := newStubHub(t, func(call stubCall) (any, error) {
+		q := call.Kwargs["queryOpts"].(map[string]any)
+		offset, _ := q["offset"].(int64)
+		limit := q["limit"].(int64)
+		var page []any
+		for id := offset + 1; id <= min(offset+limit, total); id++ {
+			page = append(page, map[string]any{"id": id, "name": "bash", "arch": "x86_64"})
+		}
+		return page, nil
+	})
+	ids := 0
+	for r, err := range c.ListRPMsIter(context.Background(), &ListRPMsOptions{BuildID: 3}) {
+		require.NoError(t, err)
+		ids++
+		require.Equal(t, ids, r.ID)
+	}
+	assert.Equal(t, total, ids)
+	calls := hub.received()
+	require.Len(t, calls, 3)
+	for i, call := range calls {
+		q := map[string]any{"limit": int64(1000), "order": "id"}
+		if i > 0 {
+			q["offset"] = int64(1000 * i) // offset 0 is left out
+		}
+		assert.Equal(t, map[string]any{"buildID": int64(3), "queryOpts": q}, call.Kwargs)
+	}
+
+	c, hub = newStubHub(t, func(stubCall) (any, error) { return []any{}, nil })
+	for range c.ListRPMsIter(context.Background(), &ListRPMsOptions{QueryOpts: &QueryOpts{Offset: 10, Limit: 5, Order: "-size"}}) {
+		t.Fatal("the hub has no RPMs")
+	}
+	assert.Equal(t, map[string]any{"queryOpts": map[string]any{"limit": int64(5), "offset": int64(10), "order": "-size"}},
+		hub.only(t).Kwargs, "the caller's window and order are kept")
+}
