@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -29,34 +30,55 @@ import (
 func eachBackend(t *testing.T, fn func(t *testing.T, dsn string)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, filepath.Join(t.TempDir(), "hub.db")) })
 	t.Run("postgres", func(t *testing.T) {
-		base := os.Getenv("GOKOJI_TEST_POSTGRES")
-		if base == "" {
-			testenv.Unavailable(t, "GOKOJI_TEST_POSTGRES is not set (.ci/run sets it)")
+		base, err := postgresBase()
+		if err != nil {
+			testenv.Unavailable(t, "%v", err)
 		}
+		fn(t, freshSchema(t, base))
+	})
+}
+
+// postgresBase returns GOKOJI_TEST_POSTGRES once PostgreSQL answers there,
+// or why it cannot be used.
+func postgresBase() (string, error) {
+	base := os.Getenv("GOKOJI_TEST_POSTGRES")
+	if base == "" {
+		return "", errors.New("GOKOJI_TEST_POSTGRES is not set (.ci/run sets it)")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close()
+	if err := admin.Ping(); err != nil {
+		return "", fmt.Errorf("PostgreSQL at %s: %v", base, err)
+	}
+	return base, nil
+}
+
+// freshSchema creates a schema in the PostgreSQL database at base, dropped
+// when the test ends, and returns base's DSN searching it.
+func freshSchema(t testing.TB, base string) string {
+	admin, err := sql.Open("pgx", base)
+	require.NoError(t, err)
+	defer admin.Close()
+	var b [8]byte
+	rand.Read(b[:])
+	schema := "hubtest_" + hex.EncodeToString(b[:])
+	_, err = admin.Exec("CREATE SCHEMA " + schema)
+	require.NoError(t, err)
+	t.Cleanup(func() {
 		admin, err := sql.Open("pgx", base)
 		require.NoError(t, err)
 		defer admin.Close()
-		if err := admin.Ping(); err != nil {
-			testenv.Unavailable(t, "PostgreSQL at %s: %v", base, err)
-		}
-		var b [8]byte
-		rand.Read(b[:])
-		schema := "hubtest_" + hex.EncodeToString(b[:])
-		_, err = admin.Exec("CREATE SCHEMA " + schema)
-		require.NoError(t, err)
-		t.Cleanup(func() {
-			admin, err := sql.Open("pgx", base)
-			require.NoError(t, err)
-			defer admin.Close()
-			_, err = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-			assert.NoError(t, err)
-		})
-		sep := "?"
-		if strings.Contains(base, "?") {
-			sep = "&"
-		}
-		fn(t, base+sep+"search_path="+schema)
+		_, err = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		assert.NoError(t, err)
 	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema
 }
 
 // kojiHub is a Koji hub on HTTPS for a test, with a client certificate
@@ -68,7 +90,7 @@ type kojiHub struct {
 	dn   string // the client certificate's subject
 }
 
-func startKoji(t *testing.T, dsn string, edit func(*hubserver.KojiConfig)) *kojiHub {
+func startKoji(t testing.TB, dsn string, edit func(*hubserver.KojiConfig)) *kojiHub {
 	cfg := hubserver.KojiConfig{DSN: dsn, Admin: "kojiadmin", AllowPasswordLogin: true}
 	cfg.Logger = quiet
 	if edit != nil {
@@ -90,7 +112,7 @@ func startKoji(t *testing.T, dsn string, edit func(*hubserver.KojiConfig)) *koji
 	return &kojiHub{koji: k, hub: h, pki: pki, dn: leaf.Subject.String()}
 }
 
-func (kh *kojiHub) client(t *testing.T) *koji.Client {
+func (kh *kojiHub) client(t testing.TB) *koji.Client {
 	c, err := koji.NewClient(kh.hub.URL(), koji.WithHTTPClient(&http.Client{
 		Transport: &http.Transport{TLSClientConfig: kh.pki.ClientTLS(false)},
 	}))
@@ -98,7 +120,7 @@ func (kh *kojiHub) client(t *testing.T) *koji.Client {
 	return c
 }
 
-func (kh *kojiHub) sslClient(t *testing.T, proxyuser string) *koji.Client {
+func (kh *kojiHub) sslClient(t testing.TB, proxyuser string) *koji.Client {
 	c := kh.client(t)
 	require.NoError(t, c.Login(context.Background(), &auth.SSL{Certificate: &kh.pki.Client, ProxyUser: proxyuser}))
 	return c

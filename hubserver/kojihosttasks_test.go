@@ -51,7 +51,7 @@ func recordedParams(t *testing.T, name string) []any {
 
 // builderHub starts a hub on kh's database whose client certificate is
 // name's.
-func builderHub(t *testing.T, kh *kojiHub, name string) (*hubserver.Hub, *hubtest.PKI) {
+func builderHub(t testing.TB, kh *kojiHub, name string) (*hubserver.Hub, *hubtest.PKI) {
 	return hubtest.StartTLS(t, kh.koji.HubConfig(), name, func(h *hubserver.Hub) {
 		require.NoError(t, h.Register(kh.koji.Methods()...))
 	})
@@ -61,7 +61,7 @@ func builderHub(t *testing.T, kh *kojiHub, name string) (*hubserver.Hub, *hubtes
 // with an exclusive session, as kojid starts. Its client carries up to
 // four calls at once, the others on subsessions, as kojid's task
 // processes do.
-func builder(t *testing.T, kh *kojiHub, admin *koji.Client, name string, arches ...string) *koji.Client {
+func builder(t testing.TB, kh *kojiHub, admin *koji.Client, name string, arches ...string) *koji.Client {
 	ctx := context.Background()
 	if len(arches) == 0 {
 		arches = []string{"x86_64"}
