@@ -174,6 +174,13 @@ func (r *received) count() int {
 	return len(r.handled)
 }
 
+// times returns how many handler calls succeeded on the message with ID id.
+func (r *received) times(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.handled[id]
+}
+
 // Every kind of event goes through the broker and comes back the same,
 // with protonmsg's routing key and headers; nothing is left behind.
 func TestPublishConsumeRoundTrip(t *testing.T) {
@@ -344,7 +351,8 @@ func TestConsumeFedora(t *testing.T) {
 // interrupt while the consumer is in the middle of them, publishes more
 // while the broker is away, and checks that each message reached the
 // handler's success, once each after removing the duplicates that
-// at-least-once delivery allows.
+// at-least-once delivery allows, and that the message whose
+// acknowledgement the interruption lost came back and was handled again.
 // brokerDown tells whether the broker refuses connections until resume.
 func restartTest(t *testing.T, brokerDown bool, interrupt func(t *testing.T), resume func(t *testing.T)) {
 	cfg := testBroker(t)
@@ -358,9 +366,12 @@ func restartTest(t *testing.T, brokerDown bool, interrupt func(t *testing.T), re
 	var got received
 	var blocked sync.Once
 	inHandler := make(chan struct{})
+	var lostID string // message 4's ID, set before inHandler closes
 	stop := startConsumer(t, cfg, func(ctx context.Context, ev Event) error {
 		if ev.(*Tag).Build.ID == 4 {
 			blocked.Do(func() {
+				d, _ := DeliveryFromContext(ctx)
+				lostID = d.MessageID
 				close(inHandler)
 				<-gate // the broker goes away meanwhile: this ack is lost
 			})
@@ -383,6 +394,16 @@ func restartTest(t *testing.T, brokerDown bool, interrupt func(t *testing.T), re
 
 	start := time.Now()
 	interrupt(t)
+	if !brokerDown {
+		// The consumer cannot reconnect while its handler holds message 4:
+		// once the queue has no consumer, the broker has closed the
+		// channel and requeued message 4, so its ack cannot reach it.
+		// (stop_app returns only once every connection is closed.)
+		waitFor(t, 10*time.Second, "the broker to drop the consumer", func() bool {
+			q, ok := inspect(t, cfg.Queue)
+			return ok && q.Consumers == 0
+		})
+	}
 	openGate.Do(func() { close(gate) })
 	published := make(chan error, 1)
 	go func() {
@@ -406,17 +427,31 @@ func restartTest(t *testing.T, brokerDown bool, interrupt func(t *testing.T), re
 	require.NoError(t, <-published)
 	waitFor(t, time.Minute, "every message", func() bool { return got.count() == beforeRestart+afterRestart })
 	t.Logf("all %d messages handled %v after the interruption", beforeRestart+afterRestart, time.Since(start))
+	// Message 4 was handled once already; its ack was lost, so the broker
+	// must deliver it again: at least once, not at most once.
+	waitFor(t, time.Minute, "message 4, whose ack was lost, to be redelivered and handled again",
+		func() bool { return got.times(lostID) >= 2 })
 	stop()
 	require.NoError(t, pub.Close())
 
 	got.mu.Lock()
 	ids := map[int]bool{}
-	for _, ev := range got.events {
+	var lost []Delivery
+	for i, ev := range got.events {
 		ids[ev.(*Tag).Build.ID] = true
+		if got.deliveries[i].MessageID == lostID {
+			assert.Equal(t, 4, ev.(*Tag).Build.ID)
+			lost = append(lost, got.deliveries[i])
+		}
 	}
 	calls := len(got.events)
 	got.mu.Unlock()
 	assert.Len(t, ids, beforeRestart+afterRestart)
+	require.GreaterOrEqual(t, len(lost), 2, "handlings of message 4")
+	assert.False(t, lost[0].Redelivered, "message 4's first delivery")
+	for _, d := range lost[1:] {
+		assert.True(t, d.Redelivered, "message 4 delivered again")
+	}
 	t.Logf("%d handler calls for %d messages", calls, len(ids))
 	q, _ := inspect(t, cfg.Queue)
 	assert.Equal(t, 0, q.Messages)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,6 +22,10 @@ import (
 // what protonmsg's queue_msg dumps once convert_datetime has turned
 // datetimes into isoformat(' ') strings, and the properties of
 // protonmsg.py's prep_* functions and koji's tests/test_plugins/test_protonmsg.py.
+// Those upstream tests have no rpm, cg, archive or image import and no dist
+// repo: those bodies have the keyword arguments of the hub's run_callbacks
+// calls (kojihub.py: import_rpm, CG_Importer.do_import,
+// import_archive_internal, importImageInternal, dist_repo_init).
 type protonFixture struct {
 	Address    string         `json:"address"`
 	Properties map[string]any `json:"properties"`
@@ -257,6 +262,129 @@ func TestParseProtonImportSignPromote(t *testing.T) {
 	assert.Equal(t, "bodhi", promote.User.Name)
 	assert.Equal(t, "bodhi", promote.Build.PromoterName)
 	assert.False(t, promote.Build.Draft)
+}
+
+// Each import type has its own members besides type and build: those the
+// hub's postImport call for it passes, which Details holds.
+func TestParseProtonImportTypes(t *testing.T) {
+	for _, tt := range []struct {
+		typ     string
+		details []string
+	}{
+		{"build", []string{"srpm", "rpms", "brmap", "task_id", "build_id", "logs"}},
+		{"rpm", []string{"rpm", "filepath", "fileinfo"}},
+		{"cg", []string{"metadata", "directory"}},
+		{"archive", []string{"archive", "build_type", "filepath", "fileinfo"}},
+		{"image", []string{"image", "fullpath"}},
+	} {
+		t.Run(tt.typ, func(t *testing.T) {
+			imp := loadProton(t, "import."+tt.typ).parse(t).(*Import)
+			assert.Equal(t, KindImport, imp.Kind())
+			assert.Equal(t, "import."+tt.typ, imp.Topic())
+			assert.Equal(t, tt.typ, imp.Type)
+			require.NotNil(t, imp.Build)
+			assert.NotZero(t, imp.Build.ID)
+			var keys []string
+			for k := range imp.Details {
+				keys = append(keys, k)
+			}
+			assert.ElementsMatch(t, tt.details, keys)
+		})
+	}
+
+	rpm := loadProton(t, "import.rpm").parse(t).(*Import)
+	assert.Equal(t, "erlang-26.0.1-1.fc39", rpm.Build.NVR)
+	r, err := decodeRPM(rpm.Details["rpm"].(map[string]any))
+	require.NoError(t, err)
+	assert.Equal(t, "erlang-ssl-26.0.1-1.fc39.ppc64le", r.NVRA())
+	assert.Equal(t, 34707522, r.ID)
+	assert.Equal(t, rpm.Build.ID, *r.BuildID)
+	assert.Equal(t, 43372466, *r.BuildrootID)
+	assert.Equal(t, "/mnt/koji/work/tasks/4750/101964750/erlang-ssl-26.0.1-1.fc39.ppc64le.rpm", rpm.Details["filepath"])
+	assert.Nil(t, rpm.Details["fileinfo"]) // not a content generator's file
+
+	cg := loadProton(t, "import.cg").parse(t).(*Import)
+	assert.Equal(t, "Fedora-IoT-39-20230609.0", cg.Build.NVR)
+	assert.Equal(t, "osbuild", cg.Build.CGName)
+	assert.Equal(t, 3, *cg.Build.CGID)
+	assert.Nil(t, cg.Build.TaskID)
+	assert.Equal(t, koji.BuildComplete, cg.Build.State)
+	metadata := cg.Details["metadata"].(map[string]any)
+	assert.Equal(t, int64(0), metadata["metadata_version"])
+	assert.Equal(t, "Fedora-IoT", metadata["build"].(map[string]any)["name"])
+	buildroots := metadata["buildroots"].([]any)
+	require.Len(t, buildroots, 1)
+	assert.Equal(t, int64(3), buildroots[0].(map[string]any)["cg_id"])
+	output := metadata["output"].([]any)
+	require.Len(t, output, 1)
+	assert.Equal(t, "Fedora-IoT-39.20230609.0.x86_64.raw.xz", output[0].(map[string]any)["filename"])
+	assert.Equal(t, "osbuild-cg/osbuild-koji-5c2a8bd3", cg.Details["directory"])
+
+	// An image build's file: imported while the build is still BUILDING.
+	archive := loadProton(t, "import.archive").parse(t).(*Import)
+	assert.Equal(t, "Fedora-Cloud-Base-Vagrant-37-20230609.0", archive.Build.NVR)
+	assert.Equal(t, koji.BuildBuilding, archive.Build.State)
+	a := archive.Details["archive"].(map[string]any)
+	assert.Equal(t, int64(7281342), a["id"])
+	assert.Equal(t, int64(archive.Build.ID), a["build_id"])
+	assert.Equal(t, "Fedora-Cloud-Base-Vagrant-37-20230609.0.x86_64.vagrant-libvirt.box", a["filename"])
+	assert.Equal(t, "x86_64", a["arch"])
+	assert.Equal(t, "image", archive.Details["build_type"])
+	assert.Equal(t, map[string]any{}, archive.Details["fileinfo"])
+
+	image := loadProton(t, "import.image").parse(t).(*Import)
+	assert.Equal(t, archive.Build, image.Build)
+	img := image.Details["image"].(map[string]any)
+	assert.Equal(t, "x86_64", img["arch"])
+	assert.Equal(t, int64(101963963), img["task_id"])
+	assert.Equal(t, "tasks/3963/101963963", img["relpath"])
+	assert.Equal(t, []any{"Fedora-Cloud-Base-Vagrant-37-20230609.0.x86_64.vagrant-libvirt.box"}, img["files"])
+	assert.Len(t, img["rpmlist"], 1)
+	assert.Equal(t, a["filename"], path.Base(image.Details["fullpath"].(string)))
+}
+
+// A dist repo (dist_repo_init) passes repo_init's arguments, without a
+// task (distRepo is made after it), and its own: dist, keys, arches,
+// task_opts and repodir.
+func TestParseProtonRepoInitDist(t *testing.T) {
+	f := loadProton(t, "repo.init.dist")
+	init := f.parse(t).(*RepoInit)
+	assert.Equal(t, KindRepoInit, init.Kind())
+	assert.Equal(t, "repo.init", init.Topic())
+	assert.Equal(t, 9001702, init.RepoID)
+	assert.Equal(t, 22494, init.Tag.ID)
+	assert.Equal(t, "epel8-infra", init.Tag.Name)
+	assert.Nil(t, init.TaskID)
+	require.NotNil(t, init.Event)
+	assert.Equal(t, 112311342, *init.Event)
+	assert.Equal(t, map[string]any{"src": false, "debuginfo": false, "separate_src": false}, init.Options)
+
+	// Hubs that pass with_* arguments send no task_id at all, in the body
+	// or the properties (prep_repo_init sets type, tag and repo_id).
+	delete(f.Body, "opts")
+	delete(f.Body, "task_id")
+	delete(f.Properties, "task_id")
+	f.Body["with_src"], f.Body["with_debuginfo"], f.Body["with_separate_src"] = false, false, false
+	old := f.parse(t).(*RepoInit)
+	assert.Nil(t, old.TaskID)
+	assert.Equal(t, 9001702, old.RepoID)
+	assert.Equal(t, init.Options, old.Options)
+}
+
+// protonmsg drops a build's extra from the body when its JSON is longer
+// than message.extra_limit: the build parses the same, without Extra.
+func TestParseProtonBuildWithoutExtra(t *testing.T) {
+	f := loadProton(t, "build.complete.noextra")
+	require.NotContains(t, f.Body["info"], "extra")
+	e := f.parse(t).(*BuildStateChange)
+	assert.Equal(t, "build.complete", e.Topic())
+	assert.Equal(t, koji.BuildComplete, e.New)
+	assert.Nil(t, e.Build.Extra)
+	full := loadProton(t, "build.complete").parse(t).(*BuildStateChange)
+	want := *full.Build
+	want.Extra = nil
+	assert.Equal(t, &want, e.Build)
+	assert.Equal(t, "799f88f953393ea45f722b71669744948c12a422", e.Build.GitHash())
 }
 
 // Every address protonmsg builds, each state, action and import type, in
