@@ -154,6 +154,15 @@ type schedRun struct {
 // than RunInterval to the last one, then assigns free tasks and checks the
 // active ones. It reports whether it ran. Upstream's force is wait with
 // checkInterval false.
+//
+// This lock is how several hub processes share one database's task queue:
+// tasks are assigned only by a run, and one run at a time holds the lock
+// (SELECT … FOR UPDATE NOWAIT on PostgreSQL), so no two hubs hand out the
+// same task or overcommit a host, and a hub that finds the lock taken goes
+// on at once instead of waiting. Per-row SKIP LOCKED dequeueing would let
+// hubs assign concurrently but each against a stale view of the hosts'
+// load. Opening a task locks its row, so a free task that an older
+// builder opens directly (the host.getLoadData path) is still taken once.
 func (s *scheduler) run(ctx context.Context, wait, checkInterval bool) (bool, error) {
 	tx := storeTx(ctx)
 	if ok, err := tx.Lock(ctx, schedLockName, wait); err != nil || !ok {

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"math"
 	"strings"
 	"time"
@@ -18,10 +16,6 @@ const (
 	TaskAssigned = 4
 	TaskFailed   = 5
 )
-
-// ErrNoTask is returned by [Tx.DequeueTask] when no free task fits the
-// host.
-var ErrNoTask = errors.New("store: no free task for the host")
 
 // Task is a row of task. Request and Result hold whole XML-RPC documents
 // (a methodCall and a methodResponse).
@@ -228,54 +222,4 @@ func (tx *Tx) ListTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 		return nil, err
 	}
 	return collect(rows, scanTask)
-}
-
-// DequeueTask hands the host the next free task it can run and opens it:
-// the task with the lowest priority number, then the oldest, among free
-// tasks in one of channels whose arch is one of arches or "noarch". The
-// task becomes TaskOpen with the host's id and start_time now, and is
-// returned as updated. When none fits it returns [ErrNoTask].
-//
-// Several transactions (and several hub processes sharing a PostgreSQL
-// database) can dequeue at once and never get the same task: PostgreSQL
-// picks the row with FOR UPDATE SKIP LOCKED, so concurrent callers skip a
-// task being taken instead of waiting for it; SQLite runs the pick and the
-// update as one UPDATE … RETURNING on its single writer connection.
-func (tx *Tx) DequeueTask(ctx context.Context, hostID int64, channels []int64, arches []string) (*Task, error) {
-	if len(channels) == 0 {
-		return nil, ErrNoTask
-	}
-	args := []any{TaskOpen, hostID, now()}
-	pick := "SELECT id FROM task WHERE state = ? AND channel_id IN (" + placeholders(len(channels)) + ")" +
-		" AND arch IN (" + placeholders(len(arches)+1) + ") ORDER BY priority, id LIMIT 1"
-	args = append(args, TaskFree)
-	for _, c := range channels {
-		args = append(args, c)
-	}
-	args = append(args, "noarch")
-	for _, a := range arches {
-		args = append(args, a)
-	}
-	if tx.pool.dialect == Postgres {
-		pick += " FOR UPDATE SKIP LOCKED"
-	}
-	q := "UPDATE task SET state = ?, host_id = ?, start_time = ? WHERE id = (" + pick + ") AND state = ? RETURNING " + taskColumns
-	args = append(args, TaskFree)
-	t, err := scanTask(tx.queryRow(ctx, q, args...))
-	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, ErrNoTask
-		}
-		return nil, err
-	}
-	return t, nil
-}
-
-// FinishTask ends a task the host holds open: it sets state (TaskClosed,
-// TaskFailed or TaskCanceled), the result document and completion_time
-// now. It returns a [*NotFoundError] unless the task is open on that host.
-func (tx *Tx) FinishTask(ctx context.Context, id, hostID int64, state int, result string) error {
-	return tx.execOne(ctx, "open task on host", id,
-		"UPDATE task SET state = ?, result = ?, completion_time = ? WHERE id = ? AND host_id = ? AND state = ?",
-		state, result, now(), id, hostID, TaskOpen)
 }

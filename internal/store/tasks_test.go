@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -43,7 +42,7 @@ func TestTasks(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		db := openTest(t, dsn)
-		host, ids := seedTasks(t, db, 2)
+		_, ids := seedTasks(t, db, 2)
 		inTx(t, db, func(tx *Tx) {
 			parent := ids[0]
 			label := "srpm"
@@ -80,98 +79,9 @@ func TestTasks(t *testing.T) {
 			require.Len(t, page, 1)
 			assert.Equal(t, ids[0], page[0].ID)
 
-			// Not in the host's channels or arches: nothing to take.
-			_, err = tx.DequeueTask(ctx, host, []int64{3}, []string{"x86_64"})
-			require.ErrorIs(t, err, ErrNoTask)
-			_, err = tx.DequeueTask(ctx, host, []int64{1}, []string{"ppc64le"})
-			require.ErrorIs(t, err, ErrNoTask)
-
-			// The noarch child has the best priority.
-			first, err := tx.DequeueTask(ctx, host, []int64{1, 2}, []string{"ppc64le"})
-			require.NoError(t, err)
-			assert.Equal(t, child, first.ID)
-			assert.Equal(t, TaskOpen, first.State)
-			assert.Equal(t, &host, first.HostID)
-			require.NotNil(t, first.StartTime)
-
-			next, err := tx.DequeueTask(ctx, host, []int64{1, 2}, []string{"x86_64"})
-			require.NoError(t, err)
-			assert.Equal(t, ids[0], next.ID)
-
-			result := "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><nil/></value></param>\n</params>\n</methodResponse>\n"
-			require.NoError(t, tx.FinishTask(ctx, next.ID, host, TaskClosed, result))
-			assert.ErrorIs(t, tx.FinishTask(ctx, next.ID, host, TaskClosed, result), ErrNotFound)
-			done, err := tx.GetTask(ctx, next.ID)
-			require.NoError(t, err)
-			assert.Equal(t, TaskClosed, done.State)
-			require.NotNil(t, done.Result)
-			assert.Equal(t, result, *done.Result)
-			require.NotNil(t, done.CompletionTime)
 			_, err = tx.GetTask(ctx, 9999)
 			assert.ErrorIs(t, err, ErrNotFound)
 		})
-	})
-}
-
-// TestDequeueConcurrent takes every task from 8 goroutines at once (on
-// PostgreSQL split over two handles, as two hub processes would) and checks
-// that each task is handed out exactly once.
-func TestDequeueConcurrent(t *testing.T) {
-	eachBackend(t, func(t *testing.T, dsn string) {
-		const tasks, workers = 200, 8
-		dbs := []*DB{openTest(t, dsn)}
-		if dbs[0].Dialect() == Postgres {
-			dbs = append(dbs, openTest(t, dsn))
-		}
-		host, ids := seedTasks(t, dbs[0], tasks)
-		ctx := context.Background()
-
-		var (
-			mu    sync.Mutex
-			taken = map[int64]int{}
-			wg    sync.WaitGroup
-			errs  = make(chan error, workers)
-		)
-		for w := 0; w < workers; w++ {
-			db := dbs[w%len(dbs)]
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					tx, err := db.Begin(ctx)
-					if err != nil {
-						errs <- err
-						return
-					}
-					task, err := tx.DequeueTask(ctx, host, []int64{1}, []string{"x86_64"})
-					if errors.Is(err, ErrNoTask) {
-						tx.Rollback(ctx)
-						return
-					}
-					if err != nil {
-						tx.Rollback(ctx)
-						errs <- err
-						return
-					}
-					if err := tx.Commit(ctx); err != nil {
-						errs <- err
-						return
-					}
-					mu.Lock()
-					taken[task.ID]++
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
-		require.Len(t, taken, tasks)
-		for _, id := range ids {
-			assert.Equal(t, 1, taken[id], "task %d", id)
-		}
 	})
 }
 
