@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gokoji/gokoji/internal/testenv"
 	"github.com/gokoji/gokoji/koji"
 	"github.com/gokoji/gokoji/multicall"
 )
@@ -26,11 +27,11 @@ import (
 func benchBackends(b *testing.B, fn func(b *testing.B, dsn string)) {
 	b.Run("sqlite", func(b *testing.B) { fn(b, filepath.Join(b.TempDir(), "hub.db")) })
 	b.Run("postgres", func(b *testing.B) {
-		base, err := postgresBase()
+		base, err := testenv.PostgresBase()
 		if err != nil {
 			b.Skip(err)
 		}
-		fn(b, freshSchema(b, base))
+		fn(b, testenv.PostgresSchema(b, base))
 	})
 }
 

@@ -3,16 +3,11 @@ package hubserver_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/x509"
-	"database/sql"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -30,55 +25,8 @@ import (
 func eachBackend(t *testing.T, fn func(t *testing.T, dsn string)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, filepath.Join(t.TempDir(), "hub.db")) })
 	t.Run("postgres", func(t *testing.T) {
-		base, err := postgresBase()
-		if err != nil {
-			testenv.Unavailable(t, "%v", err)
-		}
-		fn(t, freshSchema(t, base))
+		fn(t, testenv.PostgresDSN(t))
 	})
-}
-
-// postgresBase returns GOKOJI_TEST_POSTGRES once PostgreSQL answers there,
-// or why it cannot be used.
-func postgresBase() (string, error) {
-	base := os.Getenv("GOKOJI_TEST_POSTGRES")
-	if base == "" {
-		return "", errors.New("GOKOJI_TEST_POSTGRES is not set (.ci/run sets it)")
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		return "", err
-	}
-	defer admin.Close()
-	if err := admin.Ping(); err != nil {
-		return "", fmt.Errorf("PostgreSQL at %s: %v", base, err)
-	}
-	return base, nil
-}
-
-// freshSchema creates a schema in the PostgreSQL database at base, dropped
-// when the test ends, and returns base's DSN searching it.
-func freshSchema(t testing.TB, base string) string {
-	admin, err := sql.Open("pgx", base)
-	require.NoError(t, err)
-	defer admin.Close()
-	var b [8]byte
-	rand.Read(b[:])
-	schema := "hubtest_" + hex.EncodeToString(b[:])
-	_, err = admin.Exec("CREATE SCHEMA " + schema)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", base)
-		require.NoError(t, err)
-		defer admin.Close()
-		_, err = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		assert.NoError(t, err)
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
 }
 
 // kojiHub is a Koji hub on HTTPS for a test, with a client certificate

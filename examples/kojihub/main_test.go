@@ -10,8 +10,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"database/sql"
-	"encoding/hex"
 	"encoding/pem"
 	"math/big"
 	"net"
@@ -168,37 +166,6 @@ func (p *pki) koji(t *testing.T, url string) *koji.Client {
 	return c
 }
 
-// postgresDSN makes a fresh schema in the test database, or skips.
-func postgresDSN(t *testing.T) string {
-	base := os.Getenv("GOKOJI_TEST_POSTGRES")
-	if base == "" {
-		testenv.Unavailable(t, "GOKOJI_TEST_POSTGRES is not set (.ci/run sets it)")
-	}
-	admin, err := sql.Open("pgx", base)
-	require.NoError(t, err)
-	defer admin.Close()
-	if err := admin.Ping(); err != nil {
-		testenv.Unavailable(t, "PostgreSQL at %s: %v", base, err)
-	}
-	var b [8]byte
-	rand.Read(b[:])
-	schema := "kojihub_" + hex.EncodeToString(b[:])
-	_, err = admin.Exec("CREATE SCHEMA " + schema)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", base)
-		require.NoError(t, err)
-		defer admin.Close()
-		_, err = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		assert.NoError(t, err)
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
-
 func TestRunAdminLogsIn(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
@@ -222,7 +189,7 @@ KojiWebURL = http://localhost/koji
 			args := []string{"-config", conf, "-listen", "127.0.0.1:0", "-data", data,
 				"-tls-cert", p.certFile, "-tls-key", p.keyFile, "-client-ca", p.caFile, "-admin", "kojiadmin"}
 			if backend == "postgres" {
-				args = append(args, "-db", postgresDSN(t))
+				args = append(args, "-db", testenv.PostgresDSN(t))
 			}
 			s := start(t, args...)
 			url := s.hub.URL()

@@ -2,13 +2,9 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -18,9 +14,6 @@ import (
 	"github.com/gokoji/gokoji/xmlrpc"
 )
 
-// localPostgres is tried when GOKOJI_TEST_POSTGRES is unset outside CI.
-const localPostgres = "postgres:///test?host=/var/run/postgresql&user=postgres&sslmode=disable"
-
 // eachBackend runs fn once on a fresh SQLite file and once on a fresh
 // PostgreSQL schema; dsn opens that database (Open may be called on it more
 // than once, as several hub processes would).
@@ -29,50 +22,8 @@ func eachBackend(t *testing.T, fn func(t *testing.T, dsn string)) {
 		fn(t, filepath.Join(t.TempDir(), "hub.db"))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		fn(t, postgresDSN(t))
+		fn(t, testenv.PostgresDSN(t))
 	})
-}
-
-// postgresDSN creates a schema of its own in the database named by
-// GOKOJI_TEST_POSTGRES, dropped when the test ends, and returns a DSN whose
-// search_path points at it.
-func postgresDSN(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("GOKOJI_TEST_POSTGRES")
-	if base == "" {
-		if testenv.InCI() {
-			testenv.Unavailable(t, "GOKOJI_TEST_POSTGRES is not set (.ci/run sets it)")
-		}
-		base = localPostgres
-	}
-	admin, err := sql.Open("pgx", base)
-	require.NoError(t, err)
-	defer admin.Close()
-	ctx := context.Background()
-	if err := admin.PingContext(ctx); err != nil {
-		testenv.Unavailable(t, "PostgreSQL at %s: %v", base, err)
-	}
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	schema := "test_" + hex.EncodeToString(b[:])
-	_, err = admin.ExecContext(ctx, "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer admin.Close()
-		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
 }
 
 func openTest(t testing.TB, dsn string) *DB {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gokoji/gokoji/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -159,7 +160,7 @@ func BenchmarkGetTask(b *testing.B) {
 		b.Run(backend, func(b *testing.B) {
 			dsn := b.TempDir() + "/hub.db"
 			if backend == "postgres" {
-				dsn = postgresDSN(b)
+				dsn = testenv.PostgresDSN(b)
 			}
 			db := openTest(b, dsn)
 			_, ids := seedTasks(b, db, 100)
