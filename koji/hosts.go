@@ -75,7 +75,9 @@ type ListHostsOptions struct {
 	QueryOpts *QueryOpts `xmlrpc:"queryOpts,omitempty"`
 }
 
-// ListHosts returns the hosts opts selects (listHosts).
+// ListHosts returns the hosts opts selects (listHosts). It has no
+// iterator form: upstream hubs ignore queryOpts here, so the list cannot
+// be paged, and a hub's hosts are few.
 func (c *Client) ListHosts(ctx context.Context, opts *ListHostsOptions) ([]*Host, error) {
 	var hosts []*Host
 	err := c.CallKw(ctx, "listHosts", &hosts, nil, opts)

@@ -86,6 +86,7 @@ func newStubHub(t *testing.T, reply func(call stubCall) (any, error)) (*Client, 
 				call.Kwargs[k] = v
 			}
 		}
+		assert.NoError(t, checkUpstreamSignature(call), "the request must bind to upstream's signature")
 		h.mu.Lock()
 		h.calls = append(h.calls, call)
 		h.mu.Unlock()

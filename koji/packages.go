@@ -1,6 +1,9 @@
 package koji
 
-import "context"
+import (
+	"context"
+	"iter"
+)
 
 // A Package is a package name known to the hub (getPackage).
 type Package struct {
@@ -86,6 +89,23 @@ func (c *Client) ListPackages(ctx context.Context, opts *ListPackagesOptions) ([
 		return nil, err
 	}
 	return pkgs, nil
+}
+
+// ListPackagesIter iterates over what ListPackages returns, asking the hub
+// for a thousand entries at a time. The options' QueryOpts set where to
+// start (Offset), how many entries to yield in all (Limit) and the order,
+// by package ID when unset so that pages do not overlap. Iteration stops
+// at the first error, which it yields.
+func (c *Client) ListPackagesIter(ctx context.Context, opts *ListPackagesOptions) iter.Seq2[*TagPackage, error] {
+	var o ListPackagesOptions
+	if opts != nil {
+		o = *opts
+	}
+	return pages(o.QueryOpts, "package_id", func(q *QueryOpts) ([]*TagPackage, error) {
+		page := o
+		page.QueryOpts = q
+		return c.ListPackages(ctx, &page)
+	})
 }
 
 // PackageListAddOptions are the options of PackageListAdd.

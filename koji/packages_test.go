@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/gokoji/gokoji/xmlrpc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -65,4 +66,25 @@ func TestPackageListAdd(t *testing.T) {
 	var re *RefError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "owner", re.Argument)
+}
+
+func TestListPackagesIterPages(t *testing.T) {
+	c, hub := pagingHub(t, 1500, "package_id", map[string]any{"package_name": "p", "tag_id": 3, "tag_name": "f43"})
+	var ids []int
+	for p, err := range c.ListPackagesIter(context.Background(), &ListPackagesOptions{TagID: "f43", Inherited: true}) {
+		require.NoError(t, err)
+		ids = append(ids, p.PackageID)
+	}
+	assertPaged(t, hub, ids, 1500, "package_id", map[string]any{"tagID": "f43", "inherited": true})
+
+	c, _ = newStubHub(t, func(stubCall) (any, error) {
+		return nil, &xmlrpc.Fault{Code: 1000, String: "koji.GenericError: No such entry in table tag: f99"}
+	})
+	n := 0
+	for p, err := range c.ListPackagesIter(context.Background(), &ListPackagesOptions{TagID: "f99"}) {
+		n++
+		assert.Nil(t, p)
+		assert.ErrorIs(t, err, ErrGeneric, "the hub's fault ends the iteration")
+	}
+	assert.Equal(t, 1, n)
 }

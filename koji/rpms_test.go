@@ -2,6 +2,7 @@ package koji
 
 import (
 	"context"
+	"maps"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -59,34 +60,52 @@ func TestListRPMsOfAComponentBuildroot(t *testing.T) {
 	assert.Equal(t, stubCall{Method: "listRPMs"}, hub.only(t), "no options, no arguments")
 }
 
-func TestListRPMsIterPages(t *testing.T) {
-	const total = 2345
-	c, hub := newStubHub(t, func(call stubCall) (any, error) {
+// pagingHub is a stub hub holding total items with IDs 1…total under
+// idKey, answering each list call with the window its queryOpts ask for.
+func pagingHub(t *testing.T, total int64, idKey string, item map[string]any) (*Client, *stubHub) {
+	return newStubHub(t, func(call stubCall) (any, error) {
 		q := call.Kwargs["queryOpts"].(map[string]any)
 		offset, _ := q["offset"].(int64)
 		limit := q["limit"].(int64)
 		var page []any
 		for id := offset + 1; id <= min(offset+limit, total); id++ {
-			page = append(page, map[string]any{"id": id, "name": "bash", "arch": "x86_64"})
+			m := maps.Clone(item)
+			m[idKey] = id
+			page = append(page, m)
 		}
 		return page, nil
 	})
-	ids := 0
-	for r, err := range c.ListRPMsIter(context.Background(), &ListRPMsOptions{BuildID: 3}) {
-		require.NoError(t, err)
-		ids++
-		require.Equal(t, ids, r.ID)
+}
+
+// assertPaged checks that an iterator yielded IDs 1…total, having asked
+// for them a thousand at a time in order, with the filters kept.
+func assertPaged(t *testing.T, hub *stubHub, ids []int, total int, order string, filters map[string]any) {
+	t.Helper()
+	for i, id := range ids {
+		require.Equal(t, i+1, id)
 	}
-	assert.Equal(t, total, ids)
+	assert.Len(t, ids, total)
 	calls := hub.received()
-	require.Len(t, calls, 3)
+	require.Len(t, calls, total/1000+1)
 	for i, call := range calls {
-		q := map[string]any{"limit": int64(1000), "order": "id"}
+		q := map[string]any{"limit": int64(1000), "order": order}
 		if i > 0 {
 			q["offset"] = int64(1000 * i) // offset 0 is left out
 		}
-		assert.Equal(t, map[string]any{"buildID": int64(3), "queryOpts": q}, call.Kwargs)
+		want := maps.Clone(filters)
+		want["queryOpts"] = q
+		assert.Equal(t, want, call.Kwargs)
 	}
+}
+
+func TestListRPMsIterPages(t *testing.T) {
+	c, hub := pagingHub(t, 2345, "id", map[string]any{"name": "bash", "arch": "x86_64"})
+	var ids []int
+	for r, err := range c.ListRPMsIter(context.Background(), &ListRPMsOptions{BuildID: 3}) {
+		require.NoError(t, err)
+		ids = append(ids, r.ID)
+	}
+	assertPaged(t, hub, ids, 2345, "id", map[string]any{"buildID": int64(3)})
 
 	c, hub = newStubHub(t, func(stubCall) (any, error) { return []any{}, nil })
 	for range c.ListRPMsIter(context.Background(), &ListRPMsOptions{QueryOpts: &QueryOpts{Offset: 10, Limit: 5, Order: "-size"}}) {

@@ -1,6 +1,9 @@
 package koji
 
-import "context"
+import (
+	"context"
+	"iter"
+)
 
 // A User is a Koji account as getUser, listUsers and getLoggedInUser
 // return it: a person, a builder host or a group.
@@ -99,6 +102,23 @@ func (c *Client) ListUsers(ctx context.Context, opts *ListUsersOptions) ([]*User
 		return nil, err
 	}
 	return users, nil
+}
+
+// ListUsersIter iterates over what ListUsers returns, asking the hub for a
+// thousand users at a time. The options' QueryOpts set where to start
+// (Offset), how many users to yield in all (Limit) and the order, by user
+// ID when unset so that pages do not overlap. Iteration stops at the first
+// error, which it yields.
+func (c *Client) ListUsersIter(ctx context.Context, opts *ListUsersOptions) iter.Seq2[*User, error] {
+	var o ListUsersOptions
+	if opts != nil {
+		o = *opts
+	}
+	return pages(o.QueryOpts, "id", func(q *QueryOpts) ([]*User, error) {
+		page := o
+		page.QueryOpts = q
+		return c.ListUsers(ctx, &page)
+	})
 }
 
 // Perms returns the names of the permissions of the client's user

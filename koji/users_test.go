@@ -121,3 +121,16 @@ func TestPerms(t *testing.T) {
 	assert.Equal(t, &Permission{ID: 1, Name: "admin", Description: "Full administrator access. Perform all actions."}, all[0])
 	assert.Equal(t, "draft-promoter", all[14].Name)
 }
+
+func TestListUsersIterPages(t *testing.T) {
+	c, hub := pagingHub(t, 3000, "id", map[string]any{"name": "u", "status": 0, "usertype": 1})
+	var ids []int
+	for u, err := range c.ListUsersIter(context.Background(), &ListUsersOptions{Types: []UserType{UserTypeHost}}) {
+		require.NoError(t, err)
+		ids = append(ids, u.ID)
+		if len(ids) == 3000 {
+			assert.Equal(t, UserTypeHost, u.Type)
+		}
+	}
+	assertPaged(t, hub, ids, 3000, "id", map[string]any{"userType": int64(1)})
+}
