@@ -48,7 +48,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // Dialect names the SQL database behind a [DB].
@@ -176,10 +175,11 @@ func openSQLite(path string) (*DB, error) {
 }
 
 func sqliteDB(dsn string, conns int) (*pool, error) {
-	sqldb, err := sql.Open("sqlite", dsn)
+	connector, err := newStmtCacheConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	sqldb := sql.OpenDB(connector)
 	sqldb.SetMaxOpenConns(conns)
 	sqldb.SetMaxIdleConns(conns)
 	sqldb.SetConnMaxLifetime(0)
