@@ -216,8 +216,31 @@ func (db *DB) begin(ctx context.Context, p *pool, opts *sql.TxOptions) (*Tx, err
 	if err != nil {
 		return nil, fmt.Errorf("store: begin: %w", err)
 	}
-	return &Tx{pool: p, tx: tx}, nil
+	return &Tx{pool: p, tx: tx, readOnly: opts != nil && opts.ReadOnly}, nil
 }
+
+// BeginStatements returns a Tx for work that only reads, without a
+// transaction: each statement runs on its own, on one connection of the
+// reader pool (SQLite) or the pool (PostgreSQL). That spares the BEGIN and
+// COMMIT of a transaction, two of the three round trips of a one-row read
+// on PostgreSQL; under PostgreSQL's default READ COMMITTED isolation each
+// statement of a transaction sees the data committed when it starts
+// anyway. A write is refused before it runs, with an error, and counted
+// by [Tx.Writes]: the caller then runs its work again in a transaction of
+// [DB.Begin]. Savepoints do nothing; Commit and Rollback release the
+// connection.
+func (db *DB) BeginStatements(ctx context.Context) (*Tx, error) {
+	conn, err := db.read.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: begin: %w", err)
+	}
+	return &Tx{pool: db.read, conn: conn, readOnly: true}, nil
+}
+
+// SeparateReaders reports whether BeginRead has connections of its own
+// (SQLite in a file), so that reads run beside the single writer instead
+// of waiting for it.
+func (db *DB) SeparateReaders() bool { return db.read != db.write }
 
 // sql returns query rewritten for the dialect, cached. Queries use ?
 // placeholders and must not contain a literal question mark.

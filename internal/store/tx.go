@@ -52,11 +52,33 @@ func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 // written that way behaves the same on SQLite.
 type Tx struct {
 	pool *pool
-	tx   *sql.Tx
+	tx   *sql.Tx   // nil in a Tx of [DB.BeginStatements]
+	conn *sql.Conn // the connection of a Tx of [DB.BeginStatements]
 
 	event      int64 // event of this transaction (or multicall entry); 0: none yet
 	savepoints []savepoint
 	writes     int64 // INSERT, UPDATE and DELETE statements run; see Writes
+	readOnly   bool  // begun by BeginRead
+}
+
+// ReadOnly reports whether the transaction was begun by [DB.BeginRead]. A
+// write in it fails; [Tx.Writes] then counts the attempt, which tells a
+// caller that the work must run again in a transaction of [DB.Begin].
+func (tx *Tx) ReadOnly() bool { return tx.readOnly }
+
+// errWriteRefused answers a write in a Tx of [DB.BeginStatements].
+var errWriteRefused = errors.New("store: a write in a read-only Tx")
+
+// db is what runs the Tx's statements.
+func (tx *Tx) db() interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+} {
+	if tx.conn != nil {
+		return tx.conn
+	}
+	return tx.tx
 }
 
 // savepoint remembers the cached event at SAVEPOINT time, so that rolling
@@ -69,6 +91,9 @@ type savepoint struct {
 // Commit commits the transaction. If ctx is already done it rolls back
 // instead and returns ctx's error.
 func (tx *Tx) Commit(ctx context.Context) error {
+	if tx.conn != nil {
+		return errors.Join(ctx.Err(), tx.release())
+	}
 	if err := ctx.Err(); err != nil {
 		_ = tx.tx.Rollback()
 		return err
@@ -82,7 +107,19 @@ func (tx *Tx) Commit(ctx context.Context) error {
 // Rollback aborts the transaction. Rolling back a transaction that already
 // ended returns [sql.ErrTxDone].
 func (tx *Tx) Rollback(ctx context.Context) error {
+	if tx.conn != nil {
+		return tx.release()
+	}
 	return tx.tx.Rollback()
+}
+
+// release returns the connection of a Tx of [DB.BeginStatements] to its
+// pool; a second release is [sql.ErrTxDone], as for a transaction.
+func (tx *Tx) release() error {
+	if errors.Is(tx.conn.Close(), sql.ErrConnDone) {
+		return sql.ErrTxDone
+	}
+	return nil
 }
 
 // Savepoint sets a savepoint; name must be an SQL identifier (letters,
@@ -91,7 +128,7 @@ func (tx *Tx) Savepoint(ctx context.Context, name string) error {
 	if err := checkIdent(name); err != nil {
 		return err
 	}
-	if _, err := tx.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+	if _, err := tx.savepointSQL(ctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("store: savepoint %s: %w", name, err)
 	}
 	tx.savepoints = append(tx.savepoints, savepoint{name: name, event: tx.event})
@@ -105,7 +142,7 @@ func (tx *Tx) RollbackToSavepoint(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); err != nil {
+	if _, err := tx.savepointSQL(ctx, "ROLLBACK TO SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("store: rollback to savepoint %s: %w", name, err)
 	}
 	tx.event = tx.savepoints[i].event
@@ -120,11 +157,20 @@ func (tx *Tx) ReleaseSavepoint(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+	if _, err := tx.savepointSQL(ctx, "RELEASE SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("store: release savepoint %s: %w", name, err)
 	}
 	tx.savepoints = tx.savepoints[:i]
 	return nil
+}
+
+// savepointSQL runs a savepoint statement; a Tx of [DB.BeginStatements],
+// which writes nothing, has nothing to roll back and skips it.
+func (tx *Tx) savepointSQL(ctx context.Context, stmt string) (sql.Result, error) {
+	if tx.conn != nil {
+		return nil, nil
+	}
+	return tx.tx.ExecContext(ctx, stmt)
 }
 
 func (tx *Tx) findSavepoint(name string) (int, error) {
@@ -180,7 +226,7 @@ type Event struct {
 // whose time is earlier than before. It returns a [*NotFoundError] when
 // there is none.
 func (tx *Tx) LastEvent(ctx context.Context, before *time.Time) (*Event, error) {
-	var row *sql.Row
+	var row row
 	if before == nil {
 		row = tx.queryRow(ctx, "SELECT id, time FROM events ORDER BY id DESC LIMIT 1")
 	} else {
@@ -207,20 +253,40 @@ func (tx *Tx) GetEvent(ctx context.Context, id int64) (*Event, error) {
 func now() time.Time { return time.Now().UTC() }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	tx.count(query)
-	res, err := tx.tx.ExecContext(ctx, tx.pool.sql(query), args...)
+	if !tx.count(query) {
+		return nil, errWriteRefused
+	}
+	res, err := tx.db().ExecContext(ctx, tx.pool.sql(query), args...)
 	return res, classify(err)
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	tx.count(query)
-	rows, err := tx.tx.QueryContext(ctx, tx.pool.sql(query), args...)
+	if !tx.count(query) {
+		return nil, errWriteRefused
+	}
+	rows, err := tx.db().QueryContext(ctx, tx.pool.sql(query), args...)
 	return rows, classify(err)
 }
 
-func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	tx.count(query)
-	return tx.tx.QueryRowContext(ctx, tx.pool.sql(query), args...)
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) row {
+	if !tx.count(query) {
+		return row{err: errWriteRefused}
+	}
+	return row{Row: tx.db().QueryRowContext(ctx, tx.pool.sql(query), args...)}
+}
+
+// row is the result of queryRow: a *sql.Row, or the error of a write
+// refused before it ran.
+type row struct {
+	*sql.Row
+	err error
+}
+
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.Row.Scan(dest...)
 }
 
 // insertID runs an INSERT … RETURNING id.

@@ -9,11 +9,14 @@ import "strings"
 // whether a call wrote, which decides whether the call's callnum is kept.
 func (tx *Tx) Writes() int64 { return tx.writes }
 
-// count notes a statement about to run if it is one Writes counts.
-func (tx *Tx) count(query string) {
+// count notes a statement about to run if it is one Writes counts, and
+// reports whether it may run: a Tx of [DB.BeginStatements] refuses writes.
+func (tx *Tx) count(query string) bool {
 	if isDML(query) {
 		tx.writes++
+		return tx.conn == nil
 	}
+	return true
 }
 
 // isDML reports whether a statement writes rows: it starts with INSERT,
