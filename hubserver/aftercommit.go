@@ -6,13 +6,14 @@ import (
 )
 
 // A callState is what the hub keeps about one HTTP request while it runs:
-// the current transaction (a parked call moves on to a new one) and the
-// hooks to run around its commit.
+// the current transaction (a parked call moves on to a new one), the
+// hooks to run around its commit, and the caller its log lines name.
 type callState struct {
-	mu    sync.Mutex
-	tx    Tx
-	hooks []commitHook
-	scope int // hooks[scope:] belong to the running call or multicall entry
+	mu     sync.Mutex
+	tx     Tx
+	hooks  []commitHook
+	scope  int      // hooks[scope:] belong to the running call or multicall entry
+	caller *Session // the authenticated caller, or the session a login made
 }
 
 // A commitHook is work tied to the commit of a call: before runs just
@@ -80,6 +81,28 @@ func onCommit(ctx context.Context, key any, before func(context.Context) error, 
 	c.mu.Unlock()
 	c.add(commitHook{key: key, before: before, after: after})
 	return nil
+}
+
+// setCaller records who the request's later log lines name: the caller
+// the session check established, or the session a login created. It
+// changes nothing of how the request is authorised.
+func (c *callState) setCaller(s *Session) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.caller = s
+}
+
+// getCaller returns what setCaller recorded; nil for a nil c.
+func (c *callState) getCaller() *Session {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.caller
 }
 
 func (c *callState) add(h commitHook) {

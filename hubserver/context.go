@@ -119,12 +119,42 @@ func LoggerFrom(ctx context.Context) *slog.Logger {
 	return slog.Default()
 }
 
+// labelled is base with the attributes every log line about a request
+// carries, as upstream's HubFormatter labels each line: the method, the
+// user's name and the session id ("" and 0 while they are not known).
+func labelled(base *slog.Logger, method, user string, session int) *slog.Logger {
+	return base.With("method", method, "user", user, "session", session)
+}
+
 // callLogger returns the hub's logger labelled with the call's method and
-// caller, as upstream's HubFormatter labels each line.
+// caller: the session the request was authenticated with or, for an
+// anonymous call, the one a login earlier in the request created.
 func callLogger(base *slog.Logger, ctx context.Context, method string) *slog.Logger {
 	user, session := "", 0
-	if s := SessionFrom(ctx); s != nil {
+	s := SessionFrom(ctx)
+	if s == nil {
+		s = callFrom(ctx).getCaller()
+	}
+	if s != nil {
 		user, session = s.UserName, s.ID
 	}
-	return base.With("method", method, "user", user, "session", session)
+	return labelled(base, method, user, session)
+}
+
+// callLogKey marks a call's ctx with what callLogger needs to label its
+// lines anew once the caller changes (relabelled).
+type callLogKey struct{}
+
+type callLog struct {
+	base   *slog.Logger
+	method string
+}
+
+// relabelled is LoggerFrom(ctx) labelled with the caller as the request
+// knows it now: after a login, the new session's user and id.
+func relabelled(ctx context.Context) *slog.Logger {
+	if cl, ok := ctx.Value(callLogKey{}).(callLog); ok {
+		return callLogger(cl.base, ctx, cl.method)
+	}
+	return LoggerFrom(ctx)
 }

@@ -100,8 +100,9 @@ func pyRepr(v any) string {
 
 // fakeTx records the transaction calls the hub makes.
 type fakeTx struct {
-	mu    *sync.Mutex
-	calls *[]string
+	mu                     *sync.Mutex
+	calls                  *[]string
+	commitErr, rollbackErr error
 }
 
 func (tx *fakeTx) log(s string) {
@@ -127,12 +128,12 @@ func (tx *fakeTx) ReleaseSavepoint(ctx context.Context, name string) error {
 
 func (tx *fakeTx) Commit(ctx context.Context) error {
 	tx.log("commit")
-	return nil
+	return tx.commitErr
 }
 
 func (tx *fakeTx) Rollback(ctx context.Context) error {
 	tx.log("rollback")
-	return nil
+	return tx.rollbackErr
 }
 
 func (tx *fakeTx) NewEvent(ctx context.Context) error {
@@ -144,13 +145,16 @@ type fakeStore struct {
 	mu       sync.Mutex
 	calls    []string
 	beginErr error
+	// commitErr and rollbackErr are what its transactions' Commit and
+	// Rollback return.
+	commitErr, rollbackErr error
 }
 
 func (s *fakeStore) Begin(ctx context.Context) (hubserver.Tx, error) {
 	if s.beginErr != nil {
 		return nil, s.beginErr
 	}
-	tx := &fakeTx{mu: &s.mu, calls: &s.calls}
+	tx := &fakeTx{mu: &s.mu, calls: &s.calls, commitErr: s.commitErr, rollbackErr: s.rollbackErr}
 	tx.log("begin")
 	return tx, nil
 }

@@ -409,7 +409,8 @@ func (k *Koji) carriedSession(ctx context.Context, r *http.Request) (*store.Sess
 	}
 	s, err := storeTx(ctx).LockSession(ctx, c.id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && (s.Key != c.key || s.Closed || s.HostIP != k.clientIP(r)) {
-		k.logger().Info("session rejected", "session", c.id, "found", err == nil)
+		// The line names the session the request claims; no user is known.
+		labelled(k.logger(), MethodFrom(ctx), "", int(c.id)).Info("session rejected", "found", err == nil)
 		return nil, nil, "", fault(koji.ErrAuth, "Invalid session or bad credentials")
 	}
 	if err != nil {

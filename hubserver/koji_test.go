@@ -145,7 +145,8 @@ func recordedFault(t *testing.T, name string) *xmlrpc.Fault {
 }
 
 // sameMembers compares two structs member by member, except the members
-// named in skip, which must merely be present in both.
+// named in skip, which must merely be present in both and, unless either
+// is nil, of the same type.
 func sameMembers(t *testing.T, want, got any, skip ...string) {
 	t.Helper()
 	w, g := want.(map[string]any), got.(map[string]any)
@@ -158,6 +159,8 @@ func sameMembers(t *testing.T, want, got any, skip ...string) {
 	for k, v := range w {
 		if !contains(skip, k) {
 			assert.Equal(t, v, g[k], k)
+		} else if v != nil && g[k] != nil {
+			assert.IsType(t, v, g[k], k)
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/gokoji/gokoji/internal/store"
 )
 
 // spoolMemory is how much of a raw upload's body spoolUploads keeps in
@@ -27,7 +29,11 @@ const spoolMemory = 4 << 20
 func (k *Koji) spoolUploads(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if r.Method != http.MethodPost || ct != "application/octet-stream" || !k.carriesOpenSession(r) {
+		var s *store.Session
+		if r.Method == http.MethodPost && ct == "application/octet-stream" {
+			s = k.openSession(r)
+		}
+		if s == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -42,7 +48,7 @@ func (k *Koji) spoolUploads(next http.Handler) http.Handler {
 			if isTimeout(err) {
 				status, msg = http.StatusRequestTimeout, "Request Timeout: "
 			}
-			k.logger().Info("raw upload not received", "error", err)
+			labelled(k.logger(), "rawUpload", k.userName(r.Context(), s.UserID), int(s.ID)).Info("raw upload not received", "error", err)
 			k.plainReply(w, status, msg+err.Error()+"\n")
 			return
 		}
@@ -52,20 +58,38 @@ func (k *Koji) spoolUploads(next http.Handler) http.Handler {
 	})
 }
 
-// carriesOpenSession reports whether the request names an open session of
-// its client, looked up in a read-only transaction.
-func (k *Koji) carriesOpenSession(r *http.Request) bool {
+// openSession returns the open session of its client the request names,
+// looked up in a read-only transaction; nil when there is none.
+func (k *Koji) openSession(r *http.Request) *store.Session {
 	c, ok, _, err := k.requestCredentials(r)
 	if !ok || err != nil {
-		return false
+		return nil
 	}
 	tx, err := k.db.BeginRead(r.Context())
 	if err != nil {
-		return false
+		return nil
 	}
 	defer tx.Rollback(context.WithoutCancel(r.Context()))
 	s, err := tx.GetSession(r.Context(), c.id)
-	return err == nil && s.Key == c.key && !s.Closed && s.HostIP == k.clientIP(r)
+	if err != nil || s.Key != c.key || s.Closed || s.HostIP != k.clientIP(r) {
+		return nil
+	}
+	return s
+}
+
+// userName is the name of a user for a log line, "" when it cannot be
+// read.
+func (k *Koji) userName(ctx context.Context, id int64) string {
+	tx, err := k.db.BeginRead(ctx)
+	if err != nil {
+		return ""
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	u, err := tx.GetUser(ctx, id)
+	if err != nil {
+		return ""
+	}
+	return u.Name
 }
 
 // plainReply writes a text/plain HTTP error reply and closes the

@@ -125,6 +125,7 @@ func (k *Koji) rawUpload(ctx context.Context, r *http.Request) (any, error) {
 		}
 		if s != nil {
 			ctx = WithSession(ctx, s)
+			callFrom(ctx).setCaller(s)
 		}
 	}
 	log := callLogger(k.logger(), ctx, "rawUpload")

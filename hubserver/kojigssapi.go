@@ -246,10 +246,9 @@ func (k *Koji) offlineReply(w http.ResponseWriter) {
 // a verified client certificate, for an SSL login; a bad token is refused
 // with 401.
 func (k *Koji) negotiate(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	log := k.cfg.Logger
-	if log == nil {
-		log = LoggerFrom(r.Context())
-	}
+	// The body is not read yet: the method is not known, nor the user
+	// until the token is accepted.
+	log := labelled(k.logger(), "", "", 0)
 	scheme, data, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	if !strings.EqualFold(scheme, "Negotiate") {
 		if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {

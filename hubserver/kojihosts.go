@@ -13,10 +13,10 @@ import (
 )
 
 // hostMethods are upstream's host and channel methods: the administrative
-// ones (the host permission), the reads, and the host-side host.getID and
-// host.getHost.
+// ones (the host permission), the reads, the host-side host.getID and
+// host.getHost, and hostAdminMethods.
 func (k *Koji) hostMethods() []Method {
-	return []Method{
+	return append([]Method{
 		{
 			Name: "addHost", PyName: "RootExports.addHost", Bound: true,
 			Args: []Arg{{Name: "hostname"}, {Name: "arches"}, {Name: "krb_principal", Default: None}, {Name: "force", Default: false}},
@@ -95,7 +95,7 @@ func (k *Koji) hostMethods() []Method {
 				return hostData(h), nil
 			},
 		},
-	}
+	}, k.hostAdminMethods()...)
 }
 
 // hostData is a host as get_host answers it.

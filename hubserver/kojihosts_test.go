@@ -2,7 +2,6 @@ package hubserver_test
 
 import (
 	"context"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gokoji/gokoji/auth"
 	"github.com/gokoji/gokoji/hubserver"
 	"github.com/gokoji/gokoji/hubserver/hubtest"
 	"github.com/gokoji/gokoji/koji"
@@ -27,18 +25,18 @@ func faultString(t *testing.T, c *koji.Client, code koji.FaultClass, method stri
 	return f.String
 }
 
-// hostClient logs in over SSL as a host: a second hub on kh's database
-// whose client certificate's CN is name.
-func hostClient(t *testing.T, kh *kojiHub, name string) *koji.Client {
+// hostHub is a second hub on kh's database whose client certificate's CN
+// is name: a host's view of the hub.
+func hostHub(t *testing.T, kh *kojiHub, name string) *kojiHub {
 	h, pki := hubtest.StartTLS(t, kh.koji.HubConfig(), name, func(h *hubserver.Hub) {
 		require.NoError(t, h.Register(kh.koji.Methods()...))
 	})
-	c, err := koji.NewClient(h.URL(), koji.WithHTTPClient(&http.Client{
-		Transport: &http.Transport{TLSClientConfig: pki.ClientTLS(false)},
-	}))
-	require.NoError(t, err)
-	require.NoError(t, c.Login(context.Background(), &auth.SSL{Certificate: &pki.Client}))
-	return c
+	return &kojiHub{koji: kh.koji, hub: h, pki: pki}
+}
+
+// hostClient logs in over SSL as a host, on hostHub.
+func hostClient(t *testing.T, kh *kojiHub, name string) *koji.Client {
+	return hostHub(t, kh, name).sslClient(t, "")
 }
 
 func TestKojiHostsAndChannels(t *testing.T) {

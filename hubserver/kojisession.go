@@ -178,7 +178,7 @@ func (k *Koji) loginUser(ctx context.Context, username string, byPrincipal bool)
 	if byPrincipal {
 		err = tx.AddKrbPrincipal(ctx, u.ID, username)
 	}
-	LoggerFrom(ctx).Info("user created by login", "user", name)
+	LoggerFrom(ctx).Info("user created by login", "new_user", name)
 	return u, err
 }
 
@@ -253,7 +253,10 @@ func (k *Koji) createSession(ctx context.Context, u *store.User, authtype int, i
 			}
 		}
 	}
-	LoggerFrom(ctx).Info("logged in", "user", u.Name, "session", id, "renewed", renewed)
+	// The rest of the request's lines name the new session, as upstream's
+	// do once its login has set context.session up.
+	callFrom(ctx).setCaller(&Session{ID: int(id), UserID: int(u.ID), UserName: u.Name})
+	relabelled(ctx).Info("logged in", "renewed", renewed)
 	return &LoginResult{SessionID: id, SessionKey: key, HeaderAuth: true}, nil
 }
 

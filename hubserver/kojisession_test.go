@@ -55,8 +55,8 @@ func TestKojiCallnum(t *testing.T) {
 		bob.ok(t, 7, "multiCall", []any{map[string]any{"methodName": "getLoggedInUser", "params": []any{}}})
 		assert.Equal(t, "unable to retry call 7 (method multiCall) for session "+fmt.Sprint(bob.id),
 			bob.fault(t, 7, koji.ErrRetry, "multiCall", []any{}))
-		assert.Equal(t, "Invalid session or bad credentials",
-			(&raw{kh: kh, id: bob.id, key: "2-bogus"}).fault(t, 8, koji.ErrAuth, "getLoggedInUser"))
+		bad := recordedFault(t, "bad_session")
+		assert.Equal(t, bad.String, (&raw{kh: kh, id: bob.id, key: "2-bogus"}).fault(t, 8, koji.FaultClass(bad.Code), "getLoggedInUser"))
 	})
 }
 

@@ -70,6 +70,18 @@ func (k *Koji) userMethods() []Method {
 			},
 		},
 		{
+			Name: "addUserKrbPrincipal", PyName: "RootExports.addUserKrbPrincipal", Bound: true,
+			Args: []Arg{{Name: "user"}, {Name: "krb_principal"}},
+			Doc:  "Add a Kerberos principal for user",
+			Func: k.addUserKrbPrincipal,
+		},
+		{
+			Name: "removeUserKrbPrincipal", PyName: "RootExports.removeUserKrbPrincipal", Bound: true,
+			Args: []Arg{{Name: "user"}, {Name: "krb_principal"}},
+			Doc:  "remove a Kerberos principal for user",
+			Func: removeUserKrbPrincipal,
+		},
+		{
 			Name: "editUser", PyName: "edit_user",
 			Args: []Arg{{Name: "userInfo"}, {Name: "name", Default: None}, {Name: "krb_principal_mappings", Default: None}},
 			Func: k.editUser,

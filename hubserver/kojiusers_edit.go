@@ -11,6 +11,7 @@ import (
 
 	"github.com/gokoji/gokoji/internal/store"
 	"github.com/gokoji/gokoji/koji"
+	"github.com/gokoji/gokoji/xmlrpc"
 )
 
 // Upstream's defaults for MaxNameLengthInternal and RegexUserName.
@@ -63,9 +64,7 @@ func (k *Koji) createUser(ctx context.Context, username string, status *int, krb
 		return 0, fault(koji.ErrGeneric, "user already exists: %s", username)
 	}
 	if krb != "" {
-		if _, err := tx.GetUserByKrbPrincipal(ctx, krb); err == nil {
-			return 0, fault(koji.ErrGeneric, "user with this Kerberos principal already exists: %s", krb)
-		} else if !errors.Is(err, store.ErrNotFound) {
+		if err := principalFree(ctx, tx, krb); err != nil {
 			return 0, err
 		}
 	}
@@ -93,6 +92,71 @@ func (k *Koji) createUser(ctx context.Context, username string, status *int, krb
 		err = tx.AddKrbPrincipal(ctx, id, krb)
 	}
 	return id, err
+}
+
+// principalFree faults unless no user owns the Kerberos principal, as
+// createUser and addUserKrbPrincipal check it.
+func principalFree(ctx context.Context, tx *store.Tx, krb string) error {
+	if _, err := tx.GetUserByKrbPrincipal(ctx, krb); err == nil {
+		return fault(koji.ErrGeneric, "user with this Kerberos principal already exists: %s", krb)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// adminOnUser is the start of the admin methods on one user: the admin
+// permission, then the user (get_user strict).
+func adminOnUser(ctx context.Context, user any) (*store.Tx, *store.User, error) {
+	if err := assertPerm(ctx, "admin"); err != nil {
+		return nil, nil, err
+	}
+	tx := storeTx(ctx)
+	u, err := strictUser(ctx, tx, user)
+	return tx, u, err
+}
+
+// addUserKrbPrincipal attaches a Kerberos principal to a user and answers
+// the user's id, as upstream's RootExports.addUserKrbPrincipal: admin
+// only; the principal must be well formed, owned by no user, and of an
+// allowed realm (AuthError otherwise, as Session.setKrbPrincipal).
+func (k *Koji) addUserKrbPrincipal(ctx context.Context, user any, krb string) (int64, error) {
+	tx, u, err := adminOnUser(ctx, user)
+	if err != nil {
+		return 0, err
+	}
+	if err := verifyNameUser("", krb); err != nil {
+		return 0, err
+	}
+	if err := principalFree(ctx, tx, krb); err != nil {
+		return 0, err
+	}
+	if err := k.checkKrbPrincipal(krb); err != nil {
+		return 0, err
+	}
+	return u.ID, tx.AddKrbPrincipal(ctx, u.ID, krb)
+}
+
+// removeUserKrbPrincipal detaches one of a user's Kerberos principals and
+// answers the user's id, as upstream's RootExports.removeUserKrbPrincipal
+// and Session.removeKrbPrincipal: admin only; a principal the user does
+// not have is an AuthError.
+func removeUserKrbPrincipal(ctx context.Context, user, krbPrincipal any) (int64, error) {
+	tx, u, err := adminOnUser(ctx, user)
+	if err != nil {
+		return 0, err
+	}
+	if !xmlrpc.Truthy(krbPrincipal) {
+		return 0, fault(koji.ErrGeneric, "krb_principal must be specified")
+	}
+	krb, _ := krbPrincipal.(string)
+	owner, err := tx.GetUserByKrbPrincipal(ctx, krb)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (krb == "" || owner.ID != u.ID) {
+		return 0, fault(koji.ErrAuth, "cannot remove Kerberos Principal: %s with user %s", pyFormat(krbPrincipal), u.Name)
+	} else if err != nil {
+		return 0, err
+	}
+	return u.ID, tx.RemoveKrbPrincipal(ctx, u.ID, krb)
 }
 
 // editUser renames a user and adds, removes or replaces its Kerberos

@@ -354,6 +354,18 @@ func keysOf(m map[string]any) []string {
 	return out
 }
 
+// listAPI is the hub's _listapi answer by method name.
+func listAPI(t *testing.T, kh *kojiHub) map[string]map[string]any {
+	t.Helper()
+	var api []map[string]any
+	require.NoError(t, kh.client(t).Call(context.Background(), "_listapi", &api))
+	byName := map[string]map[string]any{}
+	for _, m := range api {
+		byName[m["name"].(string)] = m
+	}
+	return byName
+}
+
 // The builder protocol's and the scheduler's methods have upstream's
 // signatures (from Koji 1.35.3's method list), as _listapi shows them; the
 // long-poll methods are listed and documented.
@@ -384,12 +396,7 @@ func TestHostTaskMethodSignatures(t *testing.T) {
 		"scheduler.getTaskRuns":     "(clauses=None, fields=None, opts=None)",
 	}
 	kh := startKoji(t, filepath.Join(t.TempDir(), "hub.db"), nil)
-	var api []map[string]any
-	require.NoError(t, kh.client(t).Call(context.Background(), "_listapi", &api))
-	byName := map[string]map[string]any{}
-	for _, m := range api {
-		byName[m["name"].(string)] = m
-	}
+	byName := listAPI(t, kh)
 	for name, want := range upstream {
 		require.Contains(t, byName, name)
 		assert.Equal(t, want, byName[name]["argdesc"], name)

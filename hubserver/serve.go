@@ -129,7 +129,7 @@ func (h *Hub) respond(w http.ResponseWriter, r *http.Request, method string, run
 	if h.cfg.Store != nil {
 		tx, err := h.cfg.Store.Begin(ctx)
 		if err != nil {
-			h.cfg.Logger.Error("cannot begin transaction", "method", method, "error", err)
+			callLogger(h.cfg.Logger, ctx, method).Error("cannot begin transaction", "error", err)
 			h.writeXML(w, faultBody(&xmlrpc.Fault{Code: int(koji.ErrServerOffline), String: "database outage"}))
 			return
 		}
@@ -168,7 +168,8 @@ func (h *Hub) respond(w http.ResponseWriter, r *http.Request, method string, run
 	h.writeXML(w, body)
 }
 
-// endTx commits or rolls back tx, reporting whether a commit succeeded.
+// endTx commits or rolls back tx, reporting whether a commit succeeded;
+// a failure is logged with the request's method and caller.
 func (h *Hub) endTx(ctx context.Context, tx Tx, commit bool, method string) bool {
 	if tx == nil {
 		return true
@@ -178,11 +179,11 @@ func (h *Hub) endTx(ctx context.Context, tx Tx, commit bool, method string) bool
 		if err == nil {
 			return true
 		}
-		h.cfg.Logger.Error("commit failed", "method", method, "error", err)
+		callLogger(h.cfg.Logger, ctx, method).Error("commit failed", "error", err)
 	}
 	// Roll back even when the client went away.
 	if err := tx.Rollback(context.WithoutCancel(ctx)); err != nil {
-		h.cfg.Logger.Error("rollback failed", "method", method, "error", err)
+		callLogger(h.cfg.Logger, ctx, method).Error("rollback failed", "error", err)
 	}
 	return false
 }
@@ -252,6 +253,7 @@ func (h *Hub) dispatch(ctx context.Context, r *http.Request, call *xmlrpc.Call) 
 		}
 		if s != nil {
 			ctx = WithSession(ctx, s)
+			callFrom(ctx).setCaller(s)
 		}
 	}
 	return h.runParked(ctx, b, call.Params, call.Kwargs)
@@ -262,13 +264,17 @@ func (h *Hub) dispatch(ctx context.Context, r *http.Request, call *xmlrpc.Call) 
 // exception.
 func (h *Hub) invoke(ctx context.Context, b *binding, params []xmlrpc.RawValue, kwargs map[string]xmlrpc.RawValue) (res any, err error) {
 	log := callLogger(h.cfg.Logger, ctx, b.Name)
-	ctx = context.WithValue(ctx, loggerKey{}, log)
+	ctx = context.WithValue(context.WithValue(ctx, loggerKey{}, log), callLogKey{}, callLog{h.cfg.Logger, b.Name})
 	start := time.Now()
 	log.Debug("handling method", "params", len(params), "kwargs", len(kwargs))
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("method panicked", "panic", p, "stack", string(debug.Stack()))
 			res, err = nil, fmt.Errorf("panic: %v", p)
+		}
+		if SessionFrom(ctx) == nil {
+			// A login names its new session on the lines that follow it.
+			log = relabelled(ctx)
 		}
 		var p *parkError
 		switch {

@@ -147,3 +147,17 @@ func (tx *Tx) RenewSession(ctx context.Context, id int64, key string) error {
 		"UPDATE sessions SET key = ?, renew_time = ?, update_time = ?, expired = FALSE WHERE id = ? AND closed = FALSE",
 		key, t, t, id)
 }
+
+// HostLastUpdate returns the newest update_time of the sessions of a
+// host's user, as upstream's getLastHostUpdate reads it: when the host
+// last called the hub. A host without sessions, or no such host, is a
+// [*NotFoundError].
+func (tx *Tx) HostLastUpdate(ctx context.Context, hostID int64) (time.Time, error) {
+	var t time.Time
+	err := tx.queryRow(ctx, "SELECT s.update_time FROM sessions s JOIN host h ON s.user_id = h.user_id "+
+		"WHERE h.id = ? ORDER BY s.update_time DESC LIMIT 1", hostID).Scan(&t)
+	if err != nil {
+		return time.Time{}, notFound(err, "session of host", hostID)
+	}
+	return t, nil
+}

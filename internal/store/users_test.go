@@ -289,3 +289,36 @@ func TestHostsAndChannels(t *testing.T) {
 		})
 	})
 }
+
+func TestHostLastUpdate(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openTest(t, dsn)
+		inTx(t, db, func(tx *Tx) {
+			admin, err := tx.CreateUser(ctx, User{Name: "kojiadmin"})
+			require.NoError(t, err)
+			uid, err := tx.CreateUser(ctx, User{Name: "builder1", UserType: UserTypeHost})
+			require.NoError(t, err)
+			hostID, err := tx.CreateHost(ctx, uid, "builder1", HostConfig{Arches: "x86_64", Enabled: true}, admin)
+			require.NoError(t, err)
+			_, err = tx.HostLastUpdate(ctx, hostID)
+			assert.ErrorIs(t, err, ErrNotFound, "no session yet")
+			_, err = tx.HostLastUpdate(ctx, 99)
+			assert.ErrorIs(t, err, ErrNotFound)
+
+			first, err := tx.CreateSession(ctx, Session{UserID: uid, Key: "k1", HostIP: "-"})
+			require.NoError(t, err)
+			_, err = tx.CreateSession(ctx, Session{UserID: uid, Key: "k2", HostIP: "-"})
+			require.NoError(t, err)
+			_, err = tx.CreateSession(ctx, Session{UserID: admin, Key: "k3", HostIP: "-"})
+			require.NoError(t, err)
+			time.Sleep(5 * time.Millisecond)
+			require.NoError(t, tx.TouchSession(ctx, first))
+			s, err := tx.GetSession(ctx, first)
+			require.NoError(t, err)
+			last, err := tx.HostLastUpdate(ctx, hostID)
+			require.NoError(t, err)
+			assert.True(t, s.UpdateTime.Equal(last), "%v, want %v", last, s.UpdateTime)
+		})
+	})
+}
