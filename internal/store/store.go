@@ -237,11 +237,6 @@ func (db *DB) BeginStatements(ctx context.Context) (*Tx, error) {
 	return &Tx{pool: db.read, conn: conn, readOnly: true}, nil
 }
 
-// SeparateReaders reports whether BeginRead has connections of its own
-// (SQLite in a file), so that reads run beside the single writer instead
-// of waiting for it.
-func (db *DB) SeparateReaders() bool { return db.read != db.write }
-
 // sql returns query rewritten for the dialect, cached. Queries use ?
 // placeholders and must not contain a literal question mark.
 func (p *pool) sql(query string) string {

@@ -253,26 +253,36 @@ func (tx *Tx) GetEvent(ctx context.Context, id int64) (*Event, error) {
 func now() time.Time { return time.Now().UTC() }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if !tx.count(query) {
-		return nil, errWriteRefused
+	if err := tx.refuse(ctx, query); err != nil {
+		return nil, err
 	}
 	res, err := tx.db().ExecContext(ctx, tx.pool.sql(query), args...)
 	return res, classify(err)
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if !tx.count(query) {
-		return nil, errWriteRefused
+	if err := tx.refuse(ctx, query); err != nil {
+		return nil, err
 	}
 	rows, err := tx.db().QueryContext(ctx, tx.pool.sql(query), args...)
 	return rows, classify(err)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) row {
-	if !tx.count(query) {
-		return row{err: errWriteRefused}
+	if err := tx.refuse(ctx, query); err != nil {
+		return row{err: err}
 	}
 	return row{Row: tx.db().QueryRowContext(ctx, tx.pool.sql(query), args...)}
+}
+
+// refuse counts the statement (Writes) and returns why it must not run: a
+// write in a Tx of [DB.BeginStatements], or ctx done, which a driver may
+// otherwise report on a connection of its own as a bad connection.
+func (tx *Tx) refuse(ctx context.Context, query string) error {
+	if !tx.count(query) {
+		return errWriteRefused
+	}
+	return ctx.Err()
 }
 
 // row is the result of queryRow: a *sql.Row, or the error of a write
