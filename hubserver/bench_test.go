@@ -3,6 +3,7 @@ package hubserver_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -15,11 +16,12 @@ import (
 )
 
 // The benchmarks of this file run a real Koji hub (startKoji: HTTPS on a
-// free loopback port) on a fresh SQLite file and a fresh PostgreSQL
-// schema, and call it through package koji's client, as kojid and the
-// koji CLI would: client, hub and database share the machine. Each
-// benchmark function sets up its hub again for every b.N (outside the
-// timer), except BenchmarkHubMulticall5000, which uses b.Loop.
+// free loopback port; the read benchmark adds a plain HTTP listener) on a
+// fresh SQLite file and a fresh PostgreSQL schema, and call it through
+// package koji's client, as kojid and the koji CLI would: client, hub and
+// database share the machine. Each benchmark function sets up its hub
+// again for every b.N (outside the timer), except
+// BenchmarkHubMulticall5000, which uses b.Loop.
 // BENCHMARKS.md has the figures.
 
 // benchBackends runs fn as sub-benchmarks sqlite and postgres; postgres
@@ -53,15 +55,22 @@ const (
 )
 
 // BenchmarkHubGetTaskInfo is getTaskInfo(id) from 8 anonymous clients at
-// once, each with its own connection, decoding into a koji.Task. One op is
-// one call; reads/s counts them over the wall time.
+// once, each with its own connection, over plain HTTP (the hub's handler
+// on a second, plain listener), decoding into a koji.Task. One op is one
+// call; reads/s counts them over the wall time.
 func BenchmarkHubGetTaskInfo(b *testing.B) {
 	benchBackends(b, func(b *testing.B, dsn string) {
 		kh := startKoji(b, dsn, nil)
 		benchTasks(b, kh, benchReadTask)
+		plain := httptest.NewServer(kh.hub.Handler())
+		b.Cleanup(plain.Close)
 		clients := make([]*koji.Client, benchReaders)
 		for i := range clients {
-			clients[i] = kh.client(b)
+			var err error
+			clients[i], err = koji.NewClient(plain.URL + "/kojihub")
+			if err != nil {
+				b.Fatal(err)
+			}
 			// Connect outside the timer.
 			if _, err := clients[i].GetTaskInfo(context.Background(), 1, nil); err != nil {
 				b.Fatal(err)

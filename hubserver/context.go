@@ -42,6 +42,29 @@ type EventTx interface {
 	NewEvent(ctx context.Context) error
 }
 
+// A ReadOnlyTx is a Tx in which a Store runs a call it expects only to
+// read, cheaper than a transaction: the Koji hub runs anonymous calls so,
+// beside SQLite's single writer and without PostgreSQL's BEGIN and COMMIT.
+// When the call tried to write, the write was refused and NeedsWriter
+// reports it; the hub then ends the Tx and runs the call again, in a
+// transaction begun with a context for which WriterRequired reports true.
+// Nothing was written, so the call runs as if for the first time; the
+// reply is the second run's.
+type ReadOnlyTx interface {
+	Tx
+	NeedsWriter() bool
+}
+
+type writerRequiredKey struct{}
+
+// WriterRequired reports whether the Store must begin a read-write
+// transaction for the request ctx belongs to, because a run of its call
+// in a ReadOnlyTx tried to write.
+func WriterRequired(ctx context.Context) bool {
+	required, _ := ctx.Value(writerRequiredKey{}).(bool)
+	return required
+}
+
 type txKey struct{}
 
 // TxFrom returns the transaction of the request ctx belongs to, or nil when

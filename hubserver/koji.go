@@ -222,7 +222,7 @@ func (k *Koji) Close() error {
 // GSSAPI handshake of sslLogin.
 func (k *Koji) HubConfig() Config {
 	cfg := k.cfg.Config
-	cfg.Store = kojiStore{k.db}
+	cfg.Store = kojiStore{k}
 	cfg.Authenticate = k.authenticate
 	cfg.Upload = k.rawUpload // the files of kojifiles.go; see spoolUploads
 	outer := cfg.Middleware
@@ -255,16 +255,35 @@ func (k *Koji) Methods() []Method {
 		k.hostTaskMethods(), k.schedulerMethods())
 }
 
-// kojiStore makes a *store.DB a Store.
-type kojiStore struct{ db *store.DB }
+// kojiStore makes the hub's *store.DB a Store.
+type kojiStore struct{ k *Koji }
 
+// Begin begins the request's transaction. An anonymous call other than a
+// login or an upload, nearly always a read, runs without one
+// (store.DB.BeginStatements): on SQLite beside the single writer, on
+// PostgreSQL without the round trips of BEGIN and COMMIT. One that tries
+// to write runs again in a transaction (ReadOnlyTx).
 func (s kojiStore) Begin(ctx context.Context) (Tx, error) {
-	tx, err := s.db.Begin(ctx)
+	begin := s.k.db.Begin
+	if r, _ := ctx.Value(requestKey{}).(*http.Request); r != nil && !WriterRequired(ctx) {
+		switch MethodFrom(ctx) {
+		case "login", "sslLogin", "rawUpload":
+		default:
+			if _, loggedIn, why, err := s.k.requestCredentials(r); !loggedIn && why != "" && err == nil {
+				begin = s.k.db.BeginStatements
+			}
+		}
+	}
+	tx, err := begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return kojiTx{tx, &callSession{}}, nil
 }
+
+// NeedsWriter reports whether the call tried to write in a read-only
+// transaction.
+func (t kojiTx) NeedsWriter() bool { return t.ReadOnly() && t.Writes() > 0 }
 
 // kojiTx makes a *store.Tx an EventTx, and keeps the session the request
 // carries for the length of the transaction.

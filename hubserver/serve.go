@@ -124,19 +124,18 @@ func (h *Hub) plain(w http.ResponseWriter, status int, msg string) {
 // The AfterCommit functions run after a commit only, before the reply is
 // written, as upstream runs postCommit callbacks.
 func (h *Hub) respond(w http.ResponseWriter, r *http.Request, method string, run func(context.Context) (any, error)) {
-	c := &callState{}
-	ctx := context.WithValue(context.WithValue(context.WithValue(r.Context(), requestKey{}, r), methodKey{}, method), callKey{}, c)
-	if h.cfg.Store != nil {
-		tx, err := h.cfg.Store.Begin(ctx)
-		if err != nil {
-			callLogger(h.cfg.Logger, ctx, method).Error("cannot begin transaction", "error", err)
-			h.writeXML(w, faultBody(&xmlrpc.Fault{Code: int(koji.ErrServerOffline), String: "database outage"}))
-			return
-		}
-		c.tx = tx
-		ctx = context.WithValue(ctx, txKey{}, tx)
+	ctx, c, ok := h.begin(w, r, method, false)
+	if !ok {
+		return
 	}
 	res, err := run(ctx)
+	if ro, _ := c.tx.(ReadOnlyTx); ro != nil && ro.NeedsWriter() {
+		h.endTx(ctx, c.tx, false, method)
+		if ctx, c, ok = h.begin(w, r, method, true); !ok {
+			return
+		}
+		res, err = run(ctx)
+	}
 	// A parked call may have moved on to a new transaction, or have none
 	// left when it failed while waiting.
 	tx := c.tx
@@ -166,6 +165,29 @@ func (h *Hub) respond(w http.ResponseWriter, r *http.Request, method string, run
 		c.committed()
 	}
 	h.writeXML(w, body)
+}
+
+// begin makes the context of one run of a request's call, with its call
+// state and, with a Store, its transaction; writer says that a read-only
+// one will not do. When the transaction cannot begin, begin answers the
+// request and reports false.
+func (h *Hub) begin(w http.ResponseWriter, r *http.Request, method string, writer bool) (context.Context, *callState, bool) {
+	c := &callState{}
+	ctx := context.WithValue(context.WithValue(context.WithValue(r.Context(), requestKey{}, r), methodKey{}, method), callKey{}, c)
+	if writer {
+		ctx = context.WithValue(ctx, writerRequiredKey{}, true)
+	}
+	if h.cfg.Store == nil {
+		return ctx, c, true
+	}
+	tx, err := h.cfg.Store.Begin(ctx)
+	if err != nil {
+		callLogger(h.cfg.Logger, ctx, method).Error("cannot begin transaction", "error", err)
+		h.writeXML(w, faultBody(&xmlrpc.Fault{Code: int(koji.ErrServerOffline), String: "database outage"}))
+		return nil, nil, false
+	}
+	c.tx = tx
+	return context.WithValue(ctx, txKey{}, tx), c, true
 }
 
 // endTx commits or rolls back tx, reporting whether a commit succeeded;
