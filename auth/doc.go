@@ -19,16 +19,25 @@
 // renegotiation a TLS 1.2 server starts to ask for one later; it does not
 // implement TLS 1.3 post-handshake authentication. Hence:
 //
-//   - A hub that asks for the certificate in the handshake (httpd's
-//     SSLVerifyClient require or optional for the whole virtual host) works
-//     over any TLS version.
-//   - A hub that asks only at /ssllogin (SSLVerifyClient inside
+//   - A hub that asks for the certificate in the handshake works over any
+//     TLS version: httpd's SSLVerifyClient require for the whole virtual
+//     host, or optional for the host with no SSLVerifyClient at /ssllogin.
+//     Optional for the host with Koji's require at /ssllogin does not work
+//     over TLS 1.3: to apply the stricter setting httpd wants post-handshake
+//     authentication although it has the certificate, and answers 403,
+//     which SSL takes as final since the hub did ask for the certificate.
+//   - A hub that asks only at /ssllogin (SSLVerifyClient require inside
 //     <Location /kojihub/ssllogin>, as Koji's example httpd.conf has it)
-//     works over TLS 1.2, where httpd renegotiates. Over TLS 1.3 httpd would
-//     need post-handshake authentication and answers 403 instead; when a
-//     TLS 1.3 login is refused with 403 although the hub never asked for
-//     the certificate, SSL sends it once more over TLS 1.2. That needs a hub
-//     that still accepts TLS 1.2.
+//     works over TLS 1.2, where httpd renegotiates. Over TLS 1.3 httpd
+//     would need post-handshake authentication and answers 403 instead;
+//     when a TLS 1.3 login is refused with 403 although the hub never asked
+//     for the certificate, SSL sends it once more over TLS 1.2. That needs
+//     a hub that still accepts TLS 1.2: with one that accepts only TLS 1.3,
+//     the login fails with httpd's 403, a *koji.HTTPError inside the
+//     *LoginError, and the failed TLS 1.2 handshake is only logged; such a
+//     hub has to ask in the handshake, as above.
+//
+// All of these are tested against Apache httpd 2.4 with mod_ssl.
 //
 // Koji's client keeps presenting the certificate on every request once
 // logged in. Open does the same by giving the client a transport with the

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -157,7 +158,9 @@ func newCertTransport(c *koji.Client, cert tls.Certificate) (*certTransport, err
 // RoundTrip sends req. A hub that asks for the certificate only at
 // /ssllogin needs post-handshake authentication under TLS 1.3, which Go
 // does not implement, and httpd answers 403 without having asked; the
-// request then goes again over TLS 1.2, where the hub renegotiates.
+// request then goes again over TLS 1.2, where the hub renegotiates. When
+// that fails too, as with a hub that accepts only TLS 1.3, the 403 is the
+// answer, and the retry's error is only logged.
 func (t *certTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.modern.RoundTrip(req)
 	if err != nil || resp.StatusCode != http.StatusForbidden || resp.TLS == nil ||
@@ -168,11 +171,19 @@ func (t *certTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return resp, nil
 	}
-	discard(resp)
+	// Keep the 403 for when the retry fails; the connection may be reused.
+	text, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(text))
 	t.log("koji: hub refused the certificate login over TLS 1.3 without asking for the certificate; retrying over TLS 1.2")
 	retry := req.Clone(req.Context())
 	retry.Body = body
-	return t.legacy.RoundTrip(retry)
+	legacy, err := t.legacy.RoundTrip(retry)
+	if err != nil && req.Context().Err() == nil {
+		t.log("koji: the certificate login over TLS 1.2 failed; the hub's 403 over TLS 1.3 stands", "err", err)
+		return resp, nil
+	}
+	return legacy, err
 }
 
 // CloseIdleConnections closes the login's connections.

@@ -248,6 +248,31 @@ func TestSSLLoginFallsBackToTLS12ForRenegotiatingHub(t *testing.T) {
 	assert.Equal(t, calls[0].Body, calls[1].Body, "the same login, sent again")
 }
 
+func TestSSLLoginTLS13OnlyHubKeepsItsForbidden(t *testing.T) {
+	ca := newTestCA(t, "ca")
+	_, certFile := ca.issue(t, "kojiadmin", false)
+	serverCert, _ := ca.issue(t, "hub", true)
+	rec := &recorder{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.add(t, r)
+		http.Error(w, "You don't have permission to access this resource.", http.StatusForbidden)
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS13}
+	srv.Config.ErrorLog = discardLog
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv.URL+"/kojihub", ca)
+
+	err := c.Login(context.Background(), &auth.SSL{CertFile: certFile})
+
+	var he *koji.HTTPError
+	require.ErrorAs(t, err, &he, "the TLS 1.2 retry fails its handshake; the hub's 403 is the answer")
+	assert.Equal(t, http.StatusForbidden, he.StatusCode)
+	assert.Equal(t, "You don't have permission to access this resource.", he.Body)
+	assert.ErrorIs(t, err, koji.ErrAuth)
+	assert.Len(t, rec.all(), 1)
+}
+
 func TestSSLLoginForbiddenAfterAskingIsFinal(t *testing.T) {
 	ca := newTestCA(t, "ca")
 	_, certFile := ca.issue(t, "kojiadmin", false)
