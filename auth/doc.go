@@ -22,16 +22,18 @@
 //   - A hub that asks for the certificate in the handshake works over any
 //     TLS version: httpd's SSLVerifyClient require for the whole virtual
 //     host, or optional for the host with no SSLVerifyClient at /ssllogin.
-//     Optional for the host with Koji's require at /ssllogin does not work
-//     over TLS 1.3: to apply the stricter setting httpd wants post-handshake
-//     authentication although it has the certificate, and answers 403,
-//     which SSL takes as final since the hub did ask for the certificate.
+//     Optional for the host with Koji's require at /ssllogin is the case of
+//     the next point: to apply the stricter setting httpd wants
+//     post-handshake authentication although it has the certificate, and
+//     answers 403 saying it cannot perform it.
 //   - A hub that asks only at /ssllogin (SSLVerifyClient require inside
 //     <Location /kojihub/ssllogin>, as Koji's example httpd.conf has it)
 //     works over TLS 1.2, where httpd renegotiates. Over TLS 1.3 httpd
 //     would need post-handshake authentication and answers 403 instead;
 //     when a TLS 1.3 login is refused with 403 although the hub never asked
-//     for the certificate, SSL sends it once more over TLS 1.2. That needs
+//     for the certificate, or with httpd's "Cannot perform Post-Handshake
+//     Authentication", SSL sends it once more over TLS 1.2 (any other 403 of
+//     a hub that asked for the certificate is final). That needs
 //     a hub that still accepts TLS 1.2: with one that accepts only TLS 1.3,
 //     the login fails with httpd's 403, a *koji.HTTPError inside the
 //     *LoginError, and the failed TLS 1.2 handshake is only logged; such a

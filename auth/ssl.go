@@ -157,25 +157,36 @@ func newCertTransport(c *koji.Client, cert tls.Certificate) (*certTransport, err
 
 // RoundTrip sends req. A hub that asks for the certificate only at
 // /ssllogin needs post-handshake authentication under TLS 1.3, which Go
-// does not implement, and httpd answers 403 without having asked; the
-// request then goes again over TLS 1.2, where the hub renegotiates. When
-// that fails too, as with a hub that accepts only TLS 1.3, the 403 is the
-// answer, and the retry's error is only logged.
+// does not implement, and httpd answers 403, without having asked or,
+// when the virtual host asked in the handshake but /ssllogin asks again,
+// saying it cannot perform post-handshake authentication; the request
+// then goes again over TLS 1.2, where the hub renegotiates. When that
+// fails too, as with a hub that accepts only TLS 1.3, the 403 is the
+// answer, and the retry's error is only logged. A 403 of a hub that asked
+// for the certificate for any other reason is final.
 func (t *certTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.modern.RoundTrip(req)
 	if err != nil || resp.StatusCode != http.StatusForbidden || resp.TLS == nil ||
-		resp.TLS.Version != tls.VersionTLS13 || t.asked.Load() || req.GetBody == nil {
+		resp.TLS.Version != tls.VersionTLS13 || req.GetBody == nil {
 		return resp, err
+	}
+	// Keep the 403 for when there is no retry or it fails; the connection
+	// may be reused.
+	text, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(text))
+	switch {
+	case !t.asked.Load():
+		t.log("koji: hub refused the certificate login over TLS 1.3 without asking for the certificate; retrying over TLS 1.2")
+	case bytes.Contains(text, []byte("Post-Handshake Authentication")):
+		t.log("koji: hub refused the certificate login over TLS 1.3 for want of post-handshake authentication; retrying over TLS 1.2")
+	default:
+		return resp, nil
 	}
 	body, err := req.GetBody()
 	if err != nil {
 		return resp, nil
 	}
-	// Keep the 403 for when the retry fails; the connection may be reused.
-	text, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(text))
-	t.log("koji: hub refused the certificate login over TLS 1.3 without asking for the certificate; retrying over TLS 1.2")
 	retry := req.Clone(req.Context())
 	retry.Body = body
 	legacy, err := t.legacy.RoundTrip(retry)
