@@ -2,14 +2,9 @@ package hubserver_test
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -19,7 +14,6 @@ import (
 	"github.com/gokoji/gokoji/auth"
 	"github.com/gokoji/gokoji/hubserver"
 	"github.com/gokoji/gokoji/hubserver/hubtest"
-	"github.com/gokoji/gokoji/internal/testenv"
 	"github.com/gokoji/gokoji/koji"
 	"github.com/gokoji/gokoji/xmlrpc"
 )
@@ -297,65 +291,5 @@ func TestHostTaskFaults(t *testing.T) {
 		var hd []map[string]any
 		require.NoError(t, admin.Call(ctx, "scheduler.getHostData", &hd, 1))
 		assert.Equal(t, []map[string]any{{"host_id": int64(1), "data": map[string]any{"maxjobs": int64(3)}}}, hd)
-	})
-}
-
-// A builder written with Python's xmlrpc.client, an independent peer,
-// goes through the main path of the conversation.
-func TestBuilderConversationPython(t *testing.T) {
-	eachBackend(t, func(t *testing.T, dsn string) {
-		py := testenv.Command(t, "python3")
-		ctx := context.Background()
-		kh := startKoji(t, dsn, nil)
-		admin := kh.sslClient(t, "")
-		require.NoError(t, admin.Call(ctx, "addHost", nil, "pybuilder", []any{"x86_64"}))
-		for _, arg := range []int{1, 2} {
-			_, err := admin.MakeTask(ctx, "sleep", []any{arg}, nil)
-			require.NoError(t, err)
-		}
-		h, pki := builderHub(t, kh, "pybuilder")
-		dir := t.TempDir()
-		key, err := x509.MarshalPKCS8PrivateKey(pki.Client.PrivateKey)
-		require.NoError(t, err)
-		files := map[string][]byte{
-			"ca.pem":   pki.CAPEM,
-			"cert.pem": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pki.Client.Certificate[0]}),
-			"key.pem":  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}),
-		}
-		for name, data := range files {
-			require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o600))
-		}
-		cmd := exec.Command(py, "testdata/pybuilder.py", h.URL(),
-			filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"))
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		data, err := cmd.Output()
-		require.NoError(t, err, stderr.String())
-		var out map[string]any
-		require.NoError(t, json.Unmarshal(data, &out), string(data))
-
-		assert.Equal(t, 1.0, out["id"])
-		assert.Nil(t, out["updateHost"])
-		tasks := out["tasks"].([]any)
-		require.Len(t, tasks, 2)
-		for i, task := range tasks {
-			m := task.(map[string]any)
-			assert.Equal(t, []any{float64(i + 1), 4.0, "sleep", 1.0}, []any{m["id"], m["state"], m["method"], m["host_id"]})
-		}
-		assert.Equal(t, []any{"sleep", []any{1.0}}, out["request"])
-		assert.Nil(t, out["setTaskWeight"])
-		assert.Equal(t, []any{map[string]any{"id": 1.0, "waiting": nil, "weight": 0.5}}, out["hostTasks"])
-		assert.Nil(t, out["closeTask"])
-		assert.Nil(t, out["failTask"])
-		assert.Equal(t, map[string]any{"slept": 1.0}, out["result"])
-		assert.Equal(t, []any{1000.0, "simulated failure"}, out["fault"])
-		assert.Equal(t, []any{float64(koji.ErrActionNotAllowed), "host 1 does not own task 2"}, out["notOwner"])
-		assert.Equal(t, []any{}, out["waitTasks"])
-		assert.Nil(t, out["freeTasks"])
-
-		// What Python stored reads back in Go.
-		var res map[string]any
-		require.NoError(t, admin.GetTaskResult(ctx, 1, true, &res))
-		assert.Equal(t, map[string]any{"slept": int64(1)}, res)
 	})
 }
