@@ -49,7 +49,7 @@ var BuildQueryColumns = map[string]string{
 	"create_event": "e.id", "creation_time": "e.time", "package_id": "p.id", "package_name": "p.name",
 	"volume_id": "v.id", "volume_name": "v.name", "nvr": "p.name || '-' || b.version || '-' || b.release",
 	"owner_id": "u.id", "owner_name": "u.name", "promoter_id": "pr.id", "promoter_name": "pr.name",
-	"cg_id": "b.cg_id",
+	"cg_id":          "b.cg_id",
 	"maven_group_id": "mb.group_id", "maven_artifact_id": "mb.artifact_id", "maven_version": "mb.version",
 	"platform": "wb.platform",
 }

@@ -181,7 +181,7 @@ var ArchiveQueryColumns = map[string]string{
 	"checksum_type": "a.checksum_type", "metadata_only": "a.metadata_only", "extra": "a.extra",
 	"type_name": "t.name", "type_description": "t.description", "type_extensions": "t.extensions",
 	"compression_type": "t.compression_type",
-	"group_id": "ma.group_id", "artifact_id": "ma.artifact_id", "version": "ma.version",
+	"group_id":         "ma.group_id", "artifact_id": "ma.artifact_id", "version": "ma.version",
 	"relpath": "wa.relpath", "platforms": "wa.platforms", "flags": "wa.flags", "arch": "ia.arch",
 }
 
