@@ -298,3 +298,33 @@ func (c *Client) logoutState(ctx context.Context, st *authState) error {
 		return err
 	})
 }
+
+// Subsession opens a subsession of c's login and returns a client whose
+// authenticated calls all go on it, one at a time, as kojid gives each
+// task process its own: the task's callnums do not mix with the daemon's,
+// and a long call on the daemon's sessions cannot hold the task's up. It
+// shares c's HTTP client, retry policy and logger. Logout on it ends the
+// subsession only; an expired subsession is renewed through c's
+// authenticator, as upstream does.
+func (c *Client) Subsession(ctx context.Context) (*Client, error) {
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
+	st := c.auth.Load()
+	if st == nil {
+		return nil, &Fault{Code: int(ErrAuth), String: "not logged in"}
+	}
+	var info SessionInfo
+	if err := c.do(ctx, &request{method: "subsession", body: mustCall("subsession"), result: &info}); err != nil {
+		return nil, err
+	}
+	sub := &Client{server: c.server, profile: c.profile, http: c.http, retry: c.retry, budget: c.budget,
+		timeout: c.timeout, authTO: c.authTO, logger: c.logger, agent: c.agent, maxSessions: 1}
+	sub.hubVersion.Store(c.hubVersion.Load())
+	nst := &authState{authenticator: st.authenticator, idle: make(chan *session, 1)}
+	nst.master = newSession(nst, info, true)
+	nst.sessions = []*session{nst.master}
+	nst.idle <- nst.master
+	sub.auth.Store(nst)
+	return sub, nil
+}

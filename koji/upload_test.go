@@ -671,3 +671,27 @@ func TestUploadErrorMessages(t *testing.T) {
 	err = &UploadError{Path: "p", Name: "f", Offset: -1, Err: ErrUploadMissing}
 	assert.Equal(t, "koji: upload p/f: koji: the hub has no file for the upload", err.Error())
 }
+
+// An upload with Offset appends to what the hub holds, by either method,
+// and an empty append sends nothing.
+func TestUploadAppendsAtOffset(t *testing.T) {
+	for _, method := range []UploadMethod{UploadFast, UploadLegacy} {
+		t.Run(fmt.Sprint(method), func(t *testing.T) {
+			hub := newFilesHub(t)
+			c := newFilesClient(t, hub.url(), nil, filesAdminSession, nil)
+			ctx := context.Background()
+			opts := &UploadOptions{Method: method, BlockSize: 4}
+			require.NoError(t, c.Upload(ctx, strings.NewReader("line 1\n"), "tasks/1/1", "x.log", opts))
+			opts.Offset = 7
+			require.NoError(t, c.Upload(ctx, strings.NewReader("line 2\n"), "tasks/1/1", "x.log", opts))
+			calls := len(hub.rawRequests()) + len(hub.methodCalls("uploadFile"))
+			require.NoError(t, c.Upload(ctx, strings.NewReader(""), "tasks/1/1", "x.log", opts))
+			assert.Equal(t, calls, len(hub.rawRequests())+len(hub.methodCalls("uploadFile")), "an empty append sends nothing")
+			stored, _ := hub.file("", "tasks/1/1", "x.log")
+			assert.Equal(t, "line 1\nline 2\n", string(stored))
+
+			opts.Offset = -1
+			assert.ErrorContains(t, c.Upload(ctx, strings.NewReader("x"), "tasks/1/1", "x.log", opts), "negative")
+		})
+	}
+}
