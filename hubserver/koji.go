@@ -252,7 +252,7 @@ func (k *Koji) NewHub() (*Hub, error) {
 // permissions, hosts and channels.
 func (k *Koji) Methods() []Method {
 	return slices.Concat(k.sessionMethods(), k.userMethods(), k.hostMethods(), k.taskMethods(), k.channelMethods(), k.fileMethods(),
-		k.hostTaskMethods(), k.schedulerMethods(), k.eventMethods())
+		k.hostTaskMethods(), k.schedulerMethods(), k.eventMethods(), k.tagMethods())
 }
 
 // kojiStore makes the hub's *store.DB a Store.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -150,8 +151,27 @@ func (db *DB) migrate(ctx context.Context) error {
 	if current > latest {
 		return &SchemaVersionError{Database: current, Code: latest}
 	}
+	// A migration is applied unless recorded, not merely when newer than
+	// the newest recorded: one numbered below a migration applied before
+	// it existed (developed side by side) still runs, in version order.
+	applied := map[int]bool{}
+	rows, err := tx.query(ctx, "SELECT version FROM schema_version")
+	if err != nil {
+		return fmt.Errorf("store: schema_version: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: schema_version: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("store: schema_version: %w", err)
+	}
 	for _, m := range ms {
-		if m.version <= current {
+		if applied[m.version] {
 			continue
 		}
 		stmts, err := m.statements(db.dialect)
