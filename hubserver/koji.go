@@ -162,6 +162,7 @@ func OpenKoji(ctx context.Context, cfg KojiConfig) (*Koji, error) {
 		return nil, err
 	}
 	k := &Koji{cfg: cfg, db: db, krb: krb}
+	k.ev.buildTypes = buildTypes
 	if cfg.Admin != "" {
 		if err := k.bootstrapAdmin(ctx); err != nil {
 			db.Close()
@@ -252,7 +253,7 @@ func (k *Koji) NewHub() (*Hub, error) {
 // permissions, hosts and channels.
 func (k *Koji) Methods() []Method {
 	return slices.Concat(k.sessionMethods(), k.userMethods(), k.hostMethods(), k.taskMethods(), k.channelMethods(), k.fileMethods(),
-		k.hostTaskMethods(), k.schedulerMethods(), k.eventMethods(), k.tagMethods())
+		k.hostTaskMethods(), k.schedulerMethods(), k.packageMethods(), k.buildMethods(), k.rpmMethods(), k.eventMethods(), k.tagMethods())
 }
 
 // kojiStore makes the hub's *store.DB a Store.

@@ -34,6 +34,10 @@ type BuildQuery struct {
 	// type table), or BTypeID is set (builds of that btype).
 	Type    string
 	BTypeID *int64
+	// Maven filters maven builds on its non-empty fields, Platform win
+	// builds on their platform.
+	Maven    *MavenBuildRow
+	Platform *string
 
 	Order  []OrderBy // by build id when empty
 	Offset int64
@@ -124,8 +128,18 @@ func (q *BuildQuery) from(tx *Tx) (string, []any, error) {
 	case "":
 	case "maven":
 		from += " JOIN maven_builds mb ON mb.build_id = b.id"
+		if m := q.Maven; m != nil {
+			for _, f := range []struct{ col, v string }{{"mb.group_id", m.GroupID}, {"mb.artifact_id", m.ArtifactID}, {"mb.version", m.Version}} {
+				if f.v != "" {
+					add(f.col+" = ?", f.v)
+				}
+			}
+		}
 	case "win":
 		from += " JOIN win_builds wb ON wb.build_id = b.id"
+		if q.Platform != nil {
+			add("wb.platform = ?", *q.Platform)
+		}
 	case "image":
 		from += " JOIN image_builds ib ON ib.build_id = b.id"
 	default:
