@@ -86,16 +86,9 @@ func getEvent(ctx context.Context, id any, strict any) (any, error) {
 // sqlInt is a value as upstream's "%(x)i" query formatting reads it:
 // numbers truncate to integers, anything else is Python's TypeError.
 func sqlInt(v any) (int64, error) {
-	switch x := v.(type) {
-	case int64:
-		return x, nil
-	case bool:
-		return int64(boolInt(x)), nil
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return 0, pyException("ValueError", "cannot convert float %s to integer", pyRepr(x))
-		}
-		return int64(x), nil
+	switch v.(type) {
+	case int64, bool, float64:
+		return pyInt(v)
 	}
 	return 0, pyException("TypeError", "%%i format: a real number is required, not %s", pyTypeName(v))
 }

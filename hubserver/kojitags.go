@@ -121,7 +121,13 @@ func lookupTag(ctx context.Context, tx *store.Tx, info any, asOf *int64) (*store
 	if err != nil {
 		return nil, err
 	}
+	return tagByKey(ctx, tx, id, name, asOf)
+}
+
+// tagByKey reads the tag of tagKey's id or name; nil when there is none.
+func tagByKey(ctx context.Context, tx *store.Tx, id *int64, name *string, asOf *int64) (*store.Tag, error) {
 	var t *store.Tag
+	var err error
 	if id != nil {
 		t, err = tx.GetTag(ctx, *id, asOf)
 	} else {
@@ -196,20 +202,15 @@ func getTag(ctx context.Context, tagInfo any, strict bool, event any, blocked bo
 	if err != nil {
 		return nil, err
 	}
-	var t *store.Tag
-	if id != nil {
-		t, err = tx.GetTag(ctx, *id, asOf)
-	} else {
-		t, err = tx.GetTagByName(ctx, *name, asOf)
+	t, err := tagByKey(ctx, tx, id, name, asOf)
+	if err != nil {
+		return nil, err
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if t == nil {
 		if strict {
 			return nil, fault(koji.ErrGeneric, "No such tagInfo: %s", pyRepr(tagInfo))
 		}
 		return nil, nil
-	}
-	if err != nil {
-		return nil, err
 	}
 	out := tagData(t, true)
 	if out["extra"], err = tagExtra(ctx, tx, t.ID, asOf, blocked); err != nil {
