@@ -95,7 +95,7 @@ func findBuildID(ctx context.Context, tx *store.Tx, info any, strict bool) (int6
 			return 0, fault(koji.ErrGeneric, "did not provide name, version, and release")
 		}
 	default:
-		return 0, fault(koji.ErrGeneric, "Invalid type for argument: %s", pyType(info))
+		return 0, fault(koji.ErrGeneric, "Invalid type for argument: %s", pyClass(info))
 	}
 	n, ok1 := name.(string)
 	ver, ok2 := version.(string)

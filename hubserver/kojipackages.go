@@ -115,3 +115,6 @@ func globLike(glob string) string {
 	r := strings.NewReplacer(`\`, `\\`, `_`, `\_`, `%`, `\%`, `?`, `_`, `*`, `%`)
 	return r.Replace(glob)
 }
+
+// pyClass is repr(type(v)) of a decoded value.
+func pyClass(v any) string { return "<class '" + pyTypeName(v) + "'>" }

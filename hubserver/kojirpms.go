@@ -115,7 +115,7 @@ func getRPM(ctx context.Context, rpminfo any, strict, multi bool) (any, error) {
 			data = append(data, pyItem{k, x})
 		}
 	default:
-		return nil, fault(koji.ErrGeneric, "Invalid type for rpminfo: %s", pyType(rpminfo))
+		return nil, fault(koji.ErrGeneric, "Invalid type for rpminfo: %s", pyClass(rpminfo))
 	}
 	m := dictMap(data)
 	var q store.RPMQuery
@@ -224,7 +224,7 @@ func listRPMs(ctx context.Context, buildID, buildrootID, imageID, componentBuild
 			q.Arches = append(q.Arches, s)
 		}
 	default:
-		return nil, fault(koji.ErrGeneric, `Invalid type for "arches" parameter: %s`, pyType(arches))
+		return nil, fault(koji.ErrGeneric, `Invalid type for "arches" parameter: %s`, pyClass(arches))
 	}
 	if draft != nil {
 		d := xmlrpc.Truthy(draft)
