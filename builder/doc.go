@@ -1,0 +1,32 @@
+// Package builder is a framework for Koji builders: the kojid task
+// protocol (the host.* calls) as a Go daemon, where a task handler is one
+// small type.
+//
+// A Daemon logs in as a host (by certificate, Kerberos or password, with
+// package auth), makes its session exclusive and then does what kojid's
+// TaskManager does: it checks in with host.updateHost (its load, whether
+// it is ready, the methods it serves and its maxjobs), takes the tasks
+// the hub assigns it, refusing those it has no Handler for, opens them,
+// sets their weight and runs each Handler in a goroutine on a subsession
+// of its own. The result closes the task (host.closeTask) and an error
+// fails it (host.failTask) with the fault encoded as kojid does. Every
+// CheckInterval it compares its tasks with the hub's: a task canceled or
+// given to another host has its handler's context canceled, and tasks the
+// hub thinks it runs but it does not (left by a daemon that died) are
+// freed. Stop frees the running tasks, checks in as not ready and logs
+// out.
+//
+// On a gokoji hub the daemon waits for work with host.waitTasks and a
+// handler waits for its subtasks with host.taskWaitAny, so that tasks
+// start and resume as soon as the hub has them; on other hubs (an
+// upstream Koji) it polls host.getTasks every sleeptime and host.taskWait
+// every second, as the calls system.listMethods reports decide.
+//
+// Handlers create subtasks with Task.Subtask and wait for them with
+// Task.Wait (kojid's BaseTaskHandler.wait), upload files to the task's
+// directory with Task.Upload, and write logs that koji watch-logs shows
+// while they grow with Task.Log.
+//
+// The package ships the Sleep handler. It runs no chroot or mock: a
+// handler runs in the daemon's process, as the daemon's user.
+package builder
