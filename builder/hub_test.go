@@ -47,8 +47,8 @@ type testHub struct {
 // methods, host.waitTasks and host.taskWaitAny, as an upstream hub has
 // neither; its scheduler then runs at every poll.
 func startHub(t *testing.T, dsn string, upstream bool) *testHub {
-	cfg := hubserver.KojiConfig{DSN: dsn, Admin: "kojiadmin"}
-	cfg.Logger = slog.New(slog.DiscardHandler)
+	cfg := hubserver.KojiConfig{DSN: dsn, Admin: "kojiadmin", TopDir: t.TempDir()}
+	cfg.Logger = testLogger().With("side", "hub")
 	if upstream {
 		cfg.Scheduler.RunInterval = time.Millisecond
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gokoji/gokoji/koji"
@@ -100,7 +101,8 @@ func (t *Task) Wait(ctx context.Context, opts WaitOptions) (map[int]SubtaskResul
 	if opts.Subtasks != nil {
 		subtasks = opts.Subtasks
 	}
-	if err := t.Client.Call(ctx, "host.taskSetWait", nil, t.ID, subtasks); err != nil {
+	err := retryUncommitted(ctx, func() error { return t.Client.Call(ctx, "host.taskSetWait", nil, t.ID, subtasks) })
+	if err != nil {
 		return nil, fmt.Errorf("builder: host.taskSetWait: %w", err)
 	}
 	t.waiting.Store(true)
@@ -177,6 +179,27 @@ func (t *Task) waitOnce(ctx context.Context, deadline time.Time) (fin, unfin []i
 		}
 	}
 	return fin, unfin, nil
+}
+
+// retryUncommitted runs call again, up to twice, when the hub answers
+// that its transaction did not commit: nothing was done, and the gokoji
+// hub on PostgreSQL answers so when host.taskSetWait meets a deadlock
+// with a subtask's own calls.
+func retryUncommitted(ctx context.Context, call func() error) error {
+	for try := 0; ; try++ {
+		err := call()
+		var f *koji.Fault
+		if try == 2 || !errors.As(err, &f) || !strings.Contains(f.String, "the transaction did not commit") {
+			return err
+		}
+		timer := time.NewTimer(time.Duration(try+1) * 50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-timer.C:
+		}
+	}
 }
 
 // cancelChildren cancels t's subtasks (cancelTaskChildren).
