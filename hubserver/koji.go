@@ -253,7 +253,8 @@ func (k *Koji) NewHub() (*Hub, error) {
 // permissions, hosts and channels.
 func (k *Koji) Methods() []Method {
 	return slices.Concat(k.sessionMethods(), k.userMethods(), k.hostMethods(), k.taskMethods(), k.channelMethods(), k.fileMethods(),
-		k.hostTaskMethods(), k.schedulerMethods(), k.packageMethods(), k.buildMethods(), k.rpmMethods(), k.eventMethods(), k.tagMethods())
+		k.hostTaskMethods(), k.schedulerMethods(), k.packageMethods(), k.buildMethods(), k.rpmMethods(), k.eventMethods(), k.tagMethods(),
+		k.buildConfigMethods())
 }
 
 // kojiStore makes the hub's *store.DB a Store.
