@@ -1,0 +1,165 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/go-ini/ini"
+
+	"github.com/gokoji/gokoji/builder"
+)
+
+// settings are the builder's settings, from kojid.conf and the flags.
+type settings struct {
+	server, serverCA          string
+	cert, key                 string
+	principal, keytab, ccache string
+	user, password            string
+	forceLock                 bool
+	sleepTime                 time.Duration
+	maxJobs                   int
+	minSpace                  int64
+	workDir, topURL           string
+	useFastUpload             bool
+	level                     slog.Level
+}
+
+// ignored are kojid.conf options this builder accepts but does not use
+// (it runs no mock, SCM checkouts or plugins).
+var ignored = map[string]bool{
+	"topdir": true, "mockdir": true, "mockuser": true, "host_principal_format": true,
+	"retry_interval": true, "max_retries": true, "offline_retry": true, "offline_retry_interval": true,
+	"timeout": true, "allowed_scms": true, "allowed_scms_use_config": true, "allowed_scms_use_policy": true,
+	"task_avail_delay": true, "buildroot_basic_cleanup_delay": true, "buildroot_final_cleanup_delay": true,
+	"failed_buildroot_lifetime": true, "rpmbuild_timeout": true, "plugin": true, "plugins": true,
+	"pluginpath": true, "packager": true, "vendor": true, "distribution": true, "mockhost": true,
+	"smtphost": true, "smtp_user": true, "smtp_pass": true, "from_addr": true, "admin_emails": true,
+	"no_ssl_verify": true, "serverca_path": true,
+}
+
+// loadSettings reads the flags and the file -config names; a flag given
+// overrides the file. Unknown options in the file are an error, as for
+// kojid.
+func loadSettings(args []string, stderr io.Writer) (*settings, error) {
+	fs := flag.NewFlagSet("kojid", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", "", "kojid.conf-style `FILE` ([kojid] section)")
+	s := &settings{sleepTime: builder.DefaultSleepTime, maxJobs: builder.DefaultMaxJobs,
+		minSpace: builder.DefaultMinSpace, workDir: builder.DefaultWorkDir, useFastUpload: true}
+	flags := map[string]*string{
+		"server":        fs.String("server", "", "hub `URL` (server)"),
+		"serverca":      fs.String("serverca", "", "CA `FILE` of the hub's certificate (serverca)"),
+		"cert":          fs.String("cert", "", "client certificate `FILE` (PEM; with its key unless -key)"),
+		"key":           fs.String("key", "", "client private key `FILE` (PEM)"),
+		"keytab":        fs.String("keytab", "", "Kerberos keytab `FILE`"),
+		"krb_principal": fs.String("principal", "", "Kerberos `PRINCIPAL`"),
+		"user":          fs.String("user", "", "user `NAME` for a password login"),
+		"password":      fs.String("password", "", "`PASSWORD` for a password login"),
+		"workdir":       fs.String("workdir", "", "work `DIR`ectory (workdir)"),
+		"log_level":     fs.String("log-level", "", "`LEVEL`: debug, info, warn or error"),
+	}
+	maxJobs := fs.Int("maxjobs", 0, "tasks run at once (maxjobs; default 10)")
+	fs.BoolVar(&s.forceLock, "force-lock", false, "take over another exclusive session of the host")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	values := map[string]string{}
+	if *config != "" {
+		f, err := ini.Load(*config)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		for _, k := range f.Section("kojid").Keys() {
+			values[k.Name()] = k.Value()
+		}
+	}
+	for name, v := range flags {
+		if *v != "" {
+			values[name] = *v
+		}
+	}
+	if *maxJobs != 0 {
+		values["maxjobs"] = fmt.Sprint(*maxJobs)
+	}
+	if err := s.apply(values); err != nil {
+		return nil, err
+	}
+	if s.server == "" {
+		return nil, errors.New("no server: give -server or server in [kojid]")
+	}
+	return s, nil
+}
+
+// apply sets the settings from kojid.conf option values.
+func (s *settings) apply(values map[string]string) error {
+	for name, v := range values {
+		var err error
+		switch name {
+		case "server":
+			s.server = v
+		case "serverca":
+			s.serverCA = v
+		case "cert":
+			s.cert = v
+		case "key":
+			s.key = v
+		case "krb_principal":
+			s.principal = v
+		case "keytab":
+			s.keytab = v
+		case "ccache":
+			s.ccache = v
+		case "user":
+			s.user = v
+		case "password":
+			s.password = v
+		case "workdir":
+			s.workDir = v
+		case "topurl":
+			s.topURL = v
+		case "sleeptime":
+			var secs float64
+			if _, err = fmt.Sscan(v, &secs); err == nil && secs <= 0 {
+				err = errors.New("not positive")
+			}
+			s.sleepTime = time.Duration(secs * float64(time.Second))
+		case "maxjobs":
+			if _, err = fmt.Sscan(v, &s.maxJobs); err == nil && s.maxJobs <= 0 {
+				err = errors.New("not positive")
+			}
+		case "minspace":
+			_, err = fmt.Sscan(v, &s.minSpace)
+		case "use_fast_upload":
+			s.useFastUpload, err = parseBool(v)
+		case "log_level":
+			err = s.level.UnmarshalText([]byte(strings.ToUpper(strings.TrimPrefix(strings.ToLower(v), "logging."))))
+		default:
+			if !ignored[name] {
+				return fmt.Errorf("config: unknown option %q in [kojid]", name)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("config: %s = %q: %v", name, v, err)
+		}
+	}
+	return nil
+}
+
+// parseBool reads a boolean as Python's configparser does.
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "1", "yes", "true", "on":
+		return true, nil
+	case "0", "no", "false", "off":
+		return false, nil
+	}
+	return false, errors.New("not a boolean")
+}

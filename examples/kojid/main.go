@@ -1,0 +1,84 @@
+// Command kojid is a Koji builder made with package builder: it logs in
+// to a hub as a host, by client certificate, Kerberos keytab or password,
+// and runs sleep tasks until SIGINT or SIGTERM, when it frees its running
+// tasks and logs out.
+//
+// It reads a kojid.conf-style file ([kojid] section, upstream's option
+// names: server, serverca, cert, krb_principal, keytab, ccache, user,
+// password, sleeptime, maxjobs, minspace, workdir, topurl,
+// use_fast_upload, log_level); flags override it:
+//
+//	kojid -config /etc/kojid/kojid.conf
+//	kojid -server https://koji.example.com/kojihub -cert host.pem -key host.key -serverca ca.pem
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gokoji/gokoji/auth"
+	"github.com/gokoji/gokoji/builder"
+	"github.com/gokoji/gokoji/koji"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "kojid:", err)
+		if errors.Is(err, builder.ErrRestart) {
+			os.Exit(3) // a supervisor starts it again
+		}
+		os.Exit(1)
+	}
+}
+
+// run runs the builder until ctx ends.
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	s, err := loadSettings(args, stderr)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: s.level}))
+	p := koji.DefaultProfile()
+	p.Server, p.ServerCA, p.Cert, p.UseFastUpload = s.server, s.serverCA, "", s.useFastUpload
+	client, err := koji.NewClientFromProfile(p, koji.WithLogger(logger))
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	a, err := s.authenticator()
+	if err != nil {
+		return err
+	}
+	fast := s.useFastUpload
+	d, err := builder.New(builder.Config{
+		Client: client, Auth: a, ForceLock: s.forceLock,
+		SleepTime: s.sleepTime, MaxJobs: s.maxJobs, MinSpace: s.minSpace, WorkDir: s.workDir,
+		TopURL: s.topURL, UseFastUpload: &fast, Logger: logger,
+	}, builder.Sleep{})
+	if err != nil {
+		return err
+	}
+	return d.Run(ctx)
+}
+
+// authenticator is the login the settings ask for: a client certificate,
+// else a keytab or credential cache, else a password.
+func (s *settings) authenticator() (koji.Authenticator, error) {
+	switch {
+	case s.cert != "":
+		return &auth.SSL{CertFile: s.cert, KeyFile: s.key}, nil
+	case s.keytab != "" || s.principal != "":
+		return &auth.GSSAPI{Principal: s.principal, Keytab: s.keytab, CCache: s.ccache}, nil
+	case s.user != "":
+		return &auth.Password{User: s.user, Password: s.password}, nil
+	}
+	return nil, errors.New("no login: give cert, keytab and krb_principal, or user and password")
+}
