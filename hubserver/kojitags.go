@@ -557,7 +557,8 @@ func sameInt(a, b *int64) bool {
 }
 
 // deleteTag is upstream's delete_tag (the tag permission): its versioned
-// rows are revoked; the name stays in the tag table.
+// rows are revoked, with the targets building in or tagging into it; the
+// name stays in the tag table.
 func deleteTag(ctx context.Context, tagInfo any) error {
 	if err := assertPerm(ctx, "tag"); err != nil {
 		return err
@@ -567,7 +568,10 @@ func deleteTag(ctx context.Context, tagInfo any) error {
 	if err != nil {
 		return err
 	}
-	return tx.DeleteTag(ctx, t.ID, callerID(ctx))
+	if err := tx.DeleteTag(ctx, t.ID, callerID(ctx)); err != nil {
+		return err
+	}
+	return tx.RevokeTagTargets(ctx, t.ID, callerID(ctx))
 }
 
 // tagFields are list_tags' columns, for queryOpts' order.
