@@ -55,6 +55,21 @@ type ReadOnlyTx interface {
 	NeedsWriter() bool
 }
 
+// A LosingTx is a Tx that can lose to a concurrent transaction: a
+// deadlock or a serialization failure, after which the database has undone
+// it. When a call failed, or its commit did, in a transaction that Lost,
+// the hub runs the call again in a new transaction, up to
+// maxLostRetries times, and answers with that run; a raw upload, whose
+// body is gone, is not run again.
+type LosingTx interface {
+	Tx
+	Lost() bool
+}
+
+// maxLostRetries bounds the runs of a call again after its transaction
+// lost to a concurrent one.
+const maxLostRetries = 3
+
 type writerRequiredKey struct{}
 
 // WriterRequired reports whether the Store must begin a read-write

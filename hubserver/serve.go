@@ -124,47 +124,54 @@ func (h *Hub) plain(w http.ResponseWriter, status int, msg string) {
 // The AfterCommit functions run after a commit only, before the reply is
 // written, as upstream runs postCommit callbacks.
 func (h *Hub) respond(w http.ResponseWriter, r *http.Request, method string, run func(context.Context) (any, error)) {
-	ctx, c, ok := h.begin(w, r, method, false)
-	if !ok {
-		return
-	}
-	res, err := run(ctx)
-	if ro, _ := c.tx.(ReadOnlyTx); ro != nil && ro.NeedsWriter() {
-		h.endTx(ctx, c.tx, false, method)
-		if ctx, c, ok = h.begin(w, r, method, true); !ok {
+	writer, lost := false, 0
+	for {
+		ctx, c, ok := h.begin(w, r, method, writer)
+		if !ok {
 			return
 		}
-		res, err = run(ctx)
-	}
-	// A parked call may have moved on to a new transaction, or have none
-	// left when it failed while waiting.
-	tx := c.tx
-	if errors.Is(err, errReadTimeout) {
-		h.endTx(ctx, tx, false, method)
-		h.plain(w, http.StatusRequestTimeout, "Request Timeout: "+err.Error()+"\n")
+		res, err := run(ctx)
+		if ro, _ := c.tx.(ReadOnlyTx); ro != nil && ro.NeedsWriter() && !writer {
+			h.endTx(ctx, c.tx, false, method)
+			writer = true
+			continue
+		}
+		// A parked call may have moved on to a new transaction, or have
+		// none left when it failed while waiting.
+		tx := c.tx
+		if errors.Is(err, errReadTimeout) {
+			h.endTx(ctx, tx, false, method)
+			h.plain(w, http.StatusRequestTimeout, "Request Timeout: "+err.Error()+"\n")
+			return
+		}
+		var body []byte
+		if err == nil {
+			var buf bytes.Buffer
+			if err = xmlrpc.NewEncoder(&buf).EncodeResponse(res); err == nil {
+				body = buf.Bytes()
+			}
+		}
+		if err == nil {
+			err = c.beforeCommit(ctx, 0)
+		}
+		if err == nil && !h.endTx(ctx, tx, true, method) {
+			// endTx rolled the transaction back already.
+			err, tx = errors.New("the transaction did not commit"), nil
+		}
+		if err != nil {
+			h.endTx(ctx, tx, false, method)
+			if l, _ := c.tx.(LosingTx); l != nil && l.Lost() && lost < maxLostRetries && method != "rawUpload" && r.Context().Err() == nil {
+				lost++
+				callLogger(h.cfg.Logger, ctx, method).Info("transaction lost to a concurrent one; running the call again", "error", err, "attempt", lost+1)
+				continue
+			}
+			body = faultBody(topFault(err))
+		} else {
+			c.committed()
+		}
+		h.writeXML(w, body)
 		return
 	}
-	var body []byte
-	if err == nil {
-		var buf bytes.Buffer
-		if err = xmlrpc.NewEncoder(&buf).EncodeResponse(res); err == nil {
-			body = buf.Bytes()
-		}
-	}
-	if err == nil {
-		err = c.beforeCommit(ctx, 0)
-	}
-	if err == nil && !h.endTx(ctx, tx, true, method) {
-		// endTx rolled the transaction back already.
-		err, tx = errors.New("the transaction did not commit"), nil
-	}
-	if err != nil {
-		h.endTx(ctx, tx, false, method)
-		body = faultBody(topFault(err))
-	} else {
-		c.committed()
-	}
-	h.writeXML(w, body)
 }
 
 // begin makes the context of one run of a request's call, with its call

@@ -59,6 +59,22 @@ type Tx struct {
 	savepoints []savepoint
 	writes     int64 // INSERT, UPDATE and DELETE statements run; see Writes
 	readOnly   bool  // begun by BeginRead
+	lost       bool  // lost a deadlock or serialization conflict; see Lost
+}
+
+// Lost reports whether a statement or the commit of the transaction lost
+// to a concurrent transaction (PostgreSQL's deadlock_detected, 40P01, or
+// serialization_failure, 40001). The database has then undone the
+// transaction, so its work may run again, from the start, in a new one.
+func (tx *Tx) Lost() bool { return tx.lost }
+
+// note records an error that means the transaction lost, and returns err.
+func (tx *Tx) note(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001") {
+		tx.lost = true
+	}
+	return err
 }
 
 // ReadOnly reports whether the transaction was begun by [DB.BeginRead]. A
@@ -98,7 +114,7 @@ func (tx *Tx) Commit(ctx context.Context) error {
 		_ = tx.tx.Rollback()
 		return err
 	}
-	if err := tx.tx.Commit(); err != nil {
+	if err := tx.note(tx.tx.Commit()); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
@@ -170,7 +186,8 @@ func (tx *Tx) savepointSQL(ctx context.Context, stmt string) (sql.Result, error)
 	if tx.conn != nil {
 		return nil, nil
 	}
-	return tx.tx.ExecContext(ctx, stmt)
+	res, err := tx.tx.ExecContext(ctx, stmt)
+	return res, tx.note(err)
 }
 
 func (tx *Tx) findSavepoint(name string) (int, error) {
@@ -257,7 +274,7 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 		return nil, err
 	}
 	res, err := tx.db().ExecContext(ctx, tx.pool.sql(query), args...)
-	return res, classify(err)
+	return res, tx.note(classify(err))
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -265,14 +282,14 @@ func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 		return nil, err
 	}
 	rows, err := tx.db().QueryContext(ctx, tx.pool.sql(query), args...)
-	return rows, classify(err)
+	return rows, tx.note(classify(err))
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) row {
 	if err := tx.refuse(ctx, query); err != nil {
 		return row{err: err}
 	}
-	return row{Row: tx.db().QueryRowContext(ctx, tx.pool.sql(query), args...)}
+	return row{Row: tx.db().QueryRowContext(ctx, tx.pool.sql(query), args...), tx: tx}
 }
 
 // refuse counts the statement (Writes) and returns why it must not run: a
@@ -290,13 +307,14 @@ func (tx *Tx) refuse(ctx context.Context, query string) error {
 type row struct {
 	*sql.Row
 	err error
+	tx  *Tx
 }
 
 func (r row) Scan(dest ...any) error {
 	if r.err != nil {
 		return r.err
 	}
-	return r.Row.Scan(dest...)
+	return r.tx.note(r.Row.Scan(dest...))
 }
 
 // insertID runs an INSERT … RETURNING id.
