@@ -70,7 +70,7 @@ func (k *Koji) tagMethods() []Method {
 			Doc:  "List tags according to filters",
 			Func: listTags,
 		},
-	}, k.inheritanceMethods()...)
+	}, slices.Concat(k.inheritanceMethods(), k.pkgListMethods(), k.taggingMethods(), k.taggedMethods())...)
 }
 
 // tagKey is upstream's name_or_id_clause for the tag table: an id, a
@@ -587,15 +587,13 @@ var tagFields = []queryField{
 }
 
 // listTags is upstream's list_tags over the current tags: pattern is a
-// case-insensitive glob on the name. The build and package filters need
-// the build and package tables' tag_listing and tag_packages, which this
-// hub does not have yet.
+// case-insensitive glob on the name; build and package keep the tags the
+// build is in or whose own package list has the package
+// (listTagsFilter).
 func listTags(ctx context.Context, build, pkg, perms any, queryOpts map[string]any, pattern any) (any, error) {
-	if build != nil {
-		return nil, fault(koji.ErrGeneric, "listTags: the build filter is not supported by this hub yet")
-	}
-	if pkg != nil {
-		return nil, fault(koji.ErrGeneric, "listTags: the package filter is not supported by this hub yet")
+	keep, more, err := listTagsFilter(ctx, build, pkg)
+	if err != nil {
+		return nil, err
 	}
 	q, err := parseQueryOpts(queryOpts)
 	if err != nil {
@@ -614,15 +612,25 @@ func listTags(ctx context.Context, build, pkg, perms any, queryOpts map[string]a
 	if !withPerm {
 		fields = append(append([]queryField{}, tagFields[:6]...), tagFields[7])
 	}
+	fields = append(slices.Clone(fields), more...)
 	tags, err := storeTx(ctx).ListTags(ctx)
 	if err != nil {
 		return nil, err
 	}
 	rows := []map[string]any{}
 	for i := range tags {
-		if match == nil || match.MatchString(tags[i].Name) {
-			rows = append(rows, tagData(&tags[i], withPerm))
+		if match != nil && !match.MatchString(tags[i].Name) {
+			continue
 		}
+		row := tagData(&tags[i], withPerm)
+		if keep != nil {
+			add, ok := keep(tags[i].ID)
+			if !ok {
+				continue
+			}
+			maps.Copy(row, add)
+		}
+		rows = append(rows, row)
 	}
 	return queryRows(rows, q, fields)
 }

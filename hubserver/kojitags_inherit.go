@@ -262,13 +262,9 @@ func getFullInheritance(ctx context.Context, tag, event, reverse any, kwargs map
 		}
 	}
 	tx := storeTx(ctx)
-	id, ok := tag.(int64)
-	if !ok {
-		r, err := tagRef(ctx, tx, tag, true)
-		if err != nil {
-			return nil, err
-		}
-		id = r.ID
+	id, err := tagIDArg(ctx, tx, tag)
+	if err != nil {
+		return nil, err
 	}
 	asOf, err := tagEvent(event)
 	if err != nil {

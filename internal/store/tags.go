@@ -58,9 +58,8 @@ type TagLink struct {
 
 // TagTables are the versioned tables keyed by tag_id: deleting a tag
 // revokes its rows in each, and tagLastChangeEvent reads their events.
-// Tables keyed by tag that later migrations add (upstream's tag_listing,
-// tag_packages, tag_package_owners …) belong here too.
-var TagTables = []string{"tag_config", "tag_extra", "tag_inheritance"}
+// Tables keyed by tag that later migrations add belong here too.
+var TagTables = []string{"tag_config", "tag_extra", "tag_inheritance", "tag_packages", "tag_package_owners", "tag_listing"}
 
 // TagRefByID returns the tag table's row with the given id, deleted tags
 // included.
