@@ -345,6 +345,7 @@ func (k *Koji) makeTask(ctx context.Context, method string, arglist []any, opts 
 	if err := k.runCallbacks(ctx, "postTaskStateChange", creation); err != nil {
 		return 0, err
 	}
+	k.autoArchRefuse(ctx, id, t.ChannelID, method, t.Arch, arglist)
 	return id, nil
 }
 
