@@ -192,3 +192,42 @@ func TestKojiTaggingLatest(t *testing.T) {
 		assert.Contains(t, calls, "postTag anchor-dest foo-2.0-1 true")
 	})
 }
+
+// TestKojiTaggingOddArguments sends values of every type to the package
+// list and tagging methods: each call answers or faults, never panics.
+func TestKojiTaggingOddArguments(t *testing.T) {
+	kh := startKoji(t, t.TempDir()+"/hub.db", nil)
+	ctx := context.Background()
+	admin := kh.sslClient(t, "")
+	anchorTags(t, admin)
+	require.NoError(t, admin.Call(ctx, "createEmptyBuild", nil, "foo", "1", "1", nil))
+	require.NoError(t, admin.PackageListAdd(ctx, "anchor-base", "foo", &koji.PackageListAddOptions{Owner: "kojiadmin"}))
+	odd := []any{nil, true, int64(-1), 1.5, "", "x", []any{1, "a"}, map[string]any{"id": "x"}, map[string]any{}}
+	calls := map[string][]any{
+		"packageListAdd":     {"anchor-base", "foo", nil, nil, nil, false, false},
+		"packageListRemove":  {"anchor-base", "foo", false},
+		"packageListBlock":   {"anchor-base", "foo", false},
+		"packageListUnblock": {"anchor-base", "foo", false},
+		"listPackages":       {1, nil, nil, nil, false, false, nil, nil, true, true},
+		"tagBuildBypass":     {"anchor-base", "foo-1-1", false, false},
+		"untagBuildBypass":   {"anchor-base", "foo-1-1", true, false, false},
+		"massTag":            {"anchor-base", []any{"foo-1-1"}},
+		"listTagged":         {"anchor-base", nil, false, nil, false, nil, nil, nil, true, false, nil},
+		"getLatestBuilds":    {"anchor-base", nil, nil, nil, nil},
+		"listTags":           {nil, nil, true, nil, nil},
+	}
+	for method, base := range calls {
+		for i := range base {
+			for _, v := range odd {
+				args := append([]any{}, base...)
+				args[i] = v
+				err := admin.Call(ctx, method, nil, args...)
+				if err != nil {
+					var f *koji.Fault
+					require.ErrorAs(t, err, &f, "%s %v", method, args)
+					assert.NotContains(t, f.String, "panic", "%s %v", method, args)
+				}
+			}
+		}
+	}
+}
