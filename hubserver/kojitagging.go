@@ -26,6 +26,12 @@ func (k *Koji) taggingMethods() []Method {
 			Func: k.untagBuildBypass,
 		},
 		{
+			Name: "untagBuild", PyName: "RootExports.untagBuild", Bound: true,
+			Args: []Arg{{Name: "tag"}, {Name: "build"}, {Name: "strict", Default: true}, {Name: "force", Default: false}},
+			Doc:  "Untag a build",
+			Func: k.untagBuild,
+		},
+		{
 			Name: "massTag", PyName: "RootExports.massTag", Bound: true,
 			Args: []Arg{{Name: "tag"}, {Name: "builds"}},
 			Doc:  "Substitute for tagBuildBypass - this call ignores every check, so special 'tag' permission is needed.",
@@ -149,6 +155,28 @@ func (k *Koji) untagBuildBypass(ctx context.Context, tag, build, strict, force, 
 	if err != nil {
 		return err
 	}
+	return k.directUntagBuild(ctx, d, strict, force)
+}
+
+// untagBuild is RootExports.untagBuild: for any logged-in user, with the
+// tag policy (missing by default, so allowed) and _untag_build's access
+// check. Upstream's tagNotification task is not made.
+func (k *Koji) untagBuild(ctx context.Context, tag, build, strict, force any) error {
+	if err := assertLogin(ctx); err != nil {
+		return err
+	}
+	d, err := readTagBuild(ctx, tag, build)
+	if err != nil {
+		return err
+	}
+	if err := assertTagAccess(ctx, d.tag, xmlrpc.Truthy(force)); err != nil {
+		return err
+	}
+	return k.directUntagBuild(ctx, d, strict, force)
+}
+
+// directUntagBuild is upstream's _direct_untag_build.
+func (k *Koji) directUntagBuild(ctx context.Context, d *tagBuildData, strict, force any) error {
 	kw := func() map[string]any {
 		return map[string]any{"tag": d.tag, "build": d.build, "user": d.user, "force": force, "strict": strict}
 	}

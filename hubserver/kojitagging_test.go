@@ -178,6 +178,17 @@ func TestKojiTaggingLatest(t *testing.T) {
 		tagger := kh.passwordLogin(t, "tagger", "pw")
 		assert.Equal(t, "tag requires repo permission", tagger.fault(t, 1, koji.ErrActionNotAllowed, "untagBuildBypass", "anchor-dest", "baz-1-1"))
 		tagger.ok(t, 2, "tagBuildBypass", "anchor-base", "bar-2-1")
+		// untagBuild: any logged-in user, the same access check.
+		tagger.ok(t, 3, "untagBuild", "anchor-base", "bar-2-1")
+		assert.Equal(t, "tag requires repo permission", tagger.fault(t, 4, koji.ErrActionNotAllowed, "untagBuild", "anchor-dest", "baz-1-1"))
+		assert.Equal(t, "tag requires repo permission",
+			faultString(t, admin, koji.ErrActionNotAllowed, "untagBuild", []any{"anchor-dest", "baz-1-1"}, nil))
+		require.NoError(t, admin.UntagBuild(ctx, "anchor-dest", "baz-1-1", &koji.UntagBuildOptions{Force: true}))
+		assert.Equal(t, "build baz-1-1 not in tag anchor-dest",
+			faultString(t, admin, koji.ErrTag, "untagBuild", []any{"anchor-dest", "baz-1-1"}, map[string]any{"force": true}))
+		require.NoError(t, admin.UntagBuild(ctx, "anchor-dest", "baz-1-1", &koji.UntagBuildOptions{Force: true, Strict: koji.Ptr(false)}))
+		assert.Equal(t, "you must be logged in for this operation",
+			faultString(t, kh.client(t), koji.ErrActionNotAllowed, "untagBuild", []any{"anchor-base", "foo-1.0-1"}, nil))
 
 		// Faults of the lookups and the permission.
 		assert.Equal(t, "No such build: 'nope-1-1'", faultString(t, admin, koji.ErrGeneric, "tagBuildBypass", []any{"anchor-base", "nope-1-1"}, nil))
@@ -211,6 +222,7 @@ func TestKojiTaggingOddArguments(t *testing.T) {
 		"listPackages":       {1, nil, nil, nil, false, false, nil, nil, true, true},
 		"tagBuildBypass":     {"anchor-base", "foo-1-1", false, false},
 		"untagBuildBypass":   {"anchor-base", "foo-1-1", true, false, false},
+		"untagBuild":         {"anchor-base", "foo-1-1", true, false},
 		"massTag":            {"anchor-base", []any{"foo-1-1"}},
 		"listTagged":         {"anchor-base", nil, false, nil, false, nil, nil, nil, true, false, nil},
 		"getLatestBuilds":    {"anchor-base", nil, nil, nil, nil},
