@@ -11,14 +11,24 @@ import (
 	"github.com/gokoji/gokoji/koji"
 )
 
-// pkgNames lists the package names of listPackages' entries, with their
-// tags.
-func pkgNames(t *testing.T, c *koji.Client, kw map[string]any) []string {
+// rowStrings calls method and describes each of the rows it answers
+// with f.
+func rowStrings(t *testing.T, c *koji.Client, method string, args []any, kw map[string]any, f func(map[string]any) string) []string {
 	t.Helper()
 	var rows []map[string]any
-	require.NoError(t, c.CallKw(context.Background(), "listPackages", &rows, nil, kw))
+	require.NoError(t, c.CallKw(context.Background(), method, &rows, args, kw))
 	out := []string{}
 	for _, r := range rows {
+		out = append(out, f(r))
+	}
+	return out
+}
+
+// pkgNames lists the package names of listPackages' entries, with their
+// tags and a "!" when blocked.
+func pkgNames(t *testing.T, c *koji.Client, kw map[string]any) []string {
+	t.Helper()
+	return rowStrings(t, c, "listPackages", nil, kw, func(r map[string]any) string {
 		s := r["package_name"].(string)
 		if tn, ok := r["tag_name"].(string); ok {
 			s += "@" + tn
@@ -26,9 +36,8 @@ func pkgNames(t *testing.T, c *koji.Client, kw map[string]any) []string {
 		if r["blocked"] == true {
 			s += "!"
 		}
-		out = append(out, s)
-	}
-	return out
+		return s
+	})
 }
 
 func TestKojiPackageListFixtures(t *testing.T) {

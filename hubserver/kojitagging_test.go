@@ -19,13 +19,7 @@ var taggedTimes = []string{"completion_time", "creation_time", "start_time", "cr
 // taggedNVRs lists tag:nvr of listTagged's (or another method's) rows.
 func taggedNVRs(t *testing.T, c *koji.Client, method string, args []any, kw map[string]any) []string {
 	t.Helper()
-	var rows []map[string]any
-	require.NoError(t, c.CallKw(context.Background(), method, &rows, args, kw))
-	out := []string{}
-	for _, r := range rows {
-		out = append(out, fmt.Sprintf("%s:%s", r["tag_name"], r["nvr"]))
-	}
-	return out
+	return rowStrings(t, c, method, args, kw, func(r map[string]any) string { return fmt.Sprintf("%s:%s", r["tag_name"], r["nvr"]) })
 }
 
 func TestKojiTaggedFixtures(t *testing.T) {
