@@ -132,6 +132,13 @@ func TestKojiTaggingLatest(t *testing.T) {
 			taggedNVRs(t, admin, "listTagged", []any{"anchor-base"}, map[string]any{"package": "foo", "owner": "kojiadmin"}))
 		assert.Equal(t, []string{}, taggedNVRs(t, admin, "listTagged", []any{"anchor-base"}, map[string]any{"owner": "nobody"}))
 		assert.Equal(t, []string{}, taggedNVRs(t, admin, "listTagged", []any{"anchor-base"}, map[string]any{"draft": true}))
+		for _, typ := range []string{"maven", "win", "image", "rpm"} {
+			assert.Equal(t, []string{}, taggedNVRs(t, admin, "listTagged", []any{"anchor-base"}, map[string]any{"type": typ, "extra": true}), typ)
+		}
+		var extra []map[string]any
+		require.NoError(t, admin.CallKw(ctx, "listTagged", &extra, []any{"anchor-base"}, map[string]any{"extra": true, "draft": false}))
+		require.Len(t, extra, 4)
+		assert.Contains(t, extra[0], "extra")
 
 		// Blocking in the child hides the package there, not in the parent.
 		require.NoError(t, admin.Call(ctx, "packageListBlock", nil, "anchor-build", "baz"))
