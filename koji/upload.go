@@ -242,7 +242,7 @@ func (c *Client) newUpload(r io.Reader, path, name string, opts *UploadOptions) 
 	case u.opts.BlockSize < 0:
 		return nil, u.fail(-1, fmt.Errorf("BlockSize %d is negative", u.opts.BlockSize))
 	case u.opts.Offset < 0:
-		return nil, u.fail(-1, fmt.Errorf("Offset %d is negative", u.opts.Offset))
+		return nil, u.fail(-1, fmt.Errorf("option Offset %d is negative", u.opts.Offset))
 	case r == nil:
 		return nil, u.fail(-1, errors.New("nil reader"))
 	}
