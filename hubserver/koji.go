@@ -254,7 +254,7 @@ func (k *Koji) NewHub() (*Hub, error) {
 func (k *Koji) Methods() []Method {
 	return slices.Concat(k.sessionMethods(), k.userMethods(), k.hostMethods(), k.taskMethods(), k.channelMethods(), k.fileMethods(),
 		k.hostTaskMethods(), k.schedulerMethods(), k.packageMethods(), k.buildMethods(), k.rpmMethods(), k.eventMethods(), k.tagMethods(),
-		k.buildConfigMethods(), k.targetMethods(), k.buildTaskMethods())
+		k.buildConfigMethods(), k.targetMethods(), k.buildTaskMethods(), k.historyMethods())
 }
 
 // kojiStore makes the hub's *store.DB a Store.
