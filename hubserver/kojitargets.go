@@ -206,6 +206,16 @@ func createBuildTarget(ctx context.Context, name, buildTag, destTag any) error {
 	return err
 }
 
+// existingTarget is lookupTarget for the edits, which fault on a target
+// that does not exist.
+func existingTarget(ctx context.Context, tx *store.Tx, info any) (*store.TagRef, error) {
+	target, err := lookupTarget(ctx, tx, info)
+	if err == nil && target == nil {
+		err = fault(koji.ErrGeneric, "No build target with the name or id %s", pyFormat(info))
+	}
+	return target, err
+}
+
 // editBuildTarget is upstream's edit_build_target (the target
 // permission): a rename, if the new name is free, and a new
 // configuration.
@@ -218,12 +228,9 @@ func editBuildTarget(ctx context.Context, buildTargetInfo, name, buildTag, destT
 		return err
 	}
 	tx := storeTx(ctx)
-	target, err := lookupTarget(ctx, tx, buildTargetInfo)
+	target, err := existingTarget(ctx, tx, buildTargetInfo)
 	if err != nil {
 		return err
-	}
-	if target == nil {
-		return fault(koji.ErrGeneric, "No build target with the name or id %s", pyFormat(buildTargetInfo))
 	}
 	b, d, err := targetTags(ctx, tx, buildTag, destTag)
 	if err != nil {
@@ -251,12 +258,9 @@ func deleteBuildTarget(ctx context.Context, buildTargetInfo any) error {
 		return err
 	}
 	tx := storeTx(ctx)
-	target, err := lookupTarget(ctx, tx, buildTargetInfo)
+	target, err := existingTarget(ctx, tx, buildTargetInfo)
 	if err != nil {
 		return err
-	}
-	if target == nil {
-		return fault(koji.ErrGeneric, "No build target with the name or id %s", pyFormat(buildTargetInfo))
 	}
 	return tx.DeleteTarget(ctx, target.ID, callerID(ctx))
 }

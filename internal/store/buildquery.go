@@ -161,11 +161,9 @@ func (tx *Tx) QueryBuilds(ctx context.Context, q BuildQuery) ([]TypedBuildRow, e
 	if err != nil {
 		return nil, err
 	}
-	order := " ORDER BY b.id"
-	if len(q.Order) > 0 {
-		if order, err = orderBy(q.Order, BuildQueryColumns); err != nil {
-			return nil, err
-		}
+	order, err := orderBy(q.Order, BuildQueryColumns, "b.id")
+	if err != nil {
+		return nil, err
 	}
 	cols := buildRowColumns
 	switch q.Type {

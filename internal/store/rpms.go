@@ -110,12 +110,9 @@ func (tx *Tx) QueryRPMs(ctx context.Context, q RPMQuery) ([]RPM, error) {
 	if len(conds) > 0 {
 		stmt += " WHERE " + strings.Join(conds, " AND ")
 	}
-	order := " ORDER BY r.id"
-	if len(q.Order) > 0 {
-		var err error
-		if order, err = orderBy(q.Order, RPMQueryColumns); err != nil {
-			return nil, err
-		}
+	order, err := orderBy(q.Order, RPMQueryColumns, "r.id")
+	if err != nil {
+		return nil, err
 	}
 	rows, err := tx.query(ctx, stmt+order+limitOffset(q.Limit, q.Offset), args...)
 	if err != nil {
@@ -242,12 +239,9 @@ func (tx *Tx) QueryArchives(ctx context.Context, q ArchiveQuery) ([]Archive, err
 	if len(conds) > 0 {
 		stmt += " WHERE " + strings.Join(conds, " AND ")
 	}
-	order := " ORDER BY a.id"
-	if len(q.Order) > 0 {
-		var err error
-		if order, err = orderBy(q.Order, ArchiveQueryColumns); err != nil {
-			return nil, err
-		}
+	order, err := orderBy(q.Order, ArchiveQueryColumns, "a.id")
+	if err != nil {
+		return nil, err
 	}
 	rows, err := tx.query(ctx, stmt+order+limitOffset(q.Limit, q.Offset), args...)
 	if err != nil {

@@ -111,8 +111,12 @@ func (q *TaskQuery) where() (string, []any, error) {
 }
 
 // orderBy renders terms against columns (name → SQL) as an ORDER BY
-// clause; unknown columns are an error.
-func orderBy(terms []OrderBy, columns map[string]string) (string, error) {
+// clause, or orders by byDefault (SQL) when there are none; unknown
+// columns are an error.
+func orderBy(terms []OrderBy, columns map[string]string, byDefault string) (string, error) {
+	if len(terms) == 0 {
+		return " ORDER BY " + byDefault, nil
+	}
 	parts := make([]string, 0, len(terms))
 	for _, o := range terms {
 		col, ok := columns[o.Column]
@@ -134,11 +138,9 @@ func (tx *Tx) QueryTasks(ctx context.Context, q TaskQuery) ([]TaskRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	order := " ORDER BY t.id"
-	if len(q.Order) > 0 {
-		if order, err = orderBy(q.Order, TaskQueryColumns); err != nil {
-			return nil, err
-		}
+	order, err := orderBy(q.Order, TaskQueryColumns, "t.id")
+	if err != nil {
+		return nil, err
 	}
 	sql := "SELECT " + taskRowColumns + " FROM task t LEFT JOIN users u ON u.id = t.owner" + where + order
 	if q.Limit > 0 || q.Offset > 0 {
