@@ -250,11 +250,28 @@ func (k *Koji) NewHub() (*Hub, error) {
 }
 
 // Methods returns the hub methods k serves: logins and sessions, users and
-// permissions, hosts and channels.
+// permissions, hosts, channels and tasks, files, builds, tags, targets and
+// history.
 func (k *Koji) Methods() []Method {
-	return slices.Concat(k.sessionMethods(), k.userMethods(), k.hostMethods(), k.taskMethods(), k.channelMethods(), k.fileMethods(),
-		k.hostTaskMethods(), k.schedulerMethods(), k.packageMethods(), k.buildMethods(), k.rpmMethods(), k.eventMethods(), k.tagMethods(),
-		k.buildConfigMethods(), k.targetMethods(), k.buildTaskMethods(), k.historyMethods())
+	return slices.Concat(
+		k.sessionMethods(),
+		k.userMethods(),
+		k.hostMethods(),
+		k.taskMethods(),
+		k.channelMethods(),
+		k.fileMethods(),
+		k.hostTaskMethods(),
+		k.schedulerMethods(),
+		k.packageMethods(),
+		k.buildMethods(),
+		k.rpmMethods(),
+		k.eventMethods(),
+		k.tagMethods(),
+		k.buildConfigMethods(),
+		k.targetMethods(),
+		k.buildTaskMethods(),
+		k.historyMethods(),
+	)
 }
 
 // kojiStore makes the hub's *store.DB a Store.
