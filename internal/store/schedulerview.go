@@ -29,6 +29,8 @@ const (
 	kindBool
 	kindString
 	kindEpoch // a timestamp column answered as seconds since the epoch
+	kindTime  // a timestamp column answered as a time.Time
+	kindJSON  // a TEXT column holding JSON, answered as a JSONText
 )
 
 // viewField is one field of a view: its column and the join it needs
@@ -338,6 +340,9 @@ func (tx *Tx) epochSQL(column string) string {
 
 // clauseSQL renders one clause.
 func (tx *Tx) clauseSQL(f viewField, c ViewClause) (string, []any, error) {
+	if f.kind == kindJSON {
+		return tx.jsonClauseSQL(f, c)
+	}
 	col := f.column
 	if f.kind == kindEpoch {
 		col = tx.epochSQL(col)
@@ -407,8 +412,10 @@ func scanViewRow(rows *sql.Rows, cols []viewField) ([]any, error) {
 			dest[i] = new(sql.NullBool)
 		case kindString:
 			dest[i] = new(sql.NullString)
-		case kindEpoch:
+		case kindEpoch, kindTime:
 			dest[i] = new(sql.NullTime)
+		case kindJSON:
+			dest[i] = new(sql.NullString)
 		}
 	}
 	if err := rows.Scan(dest...); err != nil {
@@ -426,11 +433,15 @@ func scanViewRow(rows *sql.Rows, cols []viewField) ([]any, error) {
 				out[i] = v.Bool
 			}
 		case *sql.NullString:
-			if v.Valid {
+			if v.Valid && cols[i].kind == kindJSON {
+				out[i] = JSONText(v.String)
+			} else if v.Valid {
 				out[i] = v.String
 			}
 		case *sql.NullTime:
-			if v.Valid {
+			if v.Valid && cols[i].kind == kindTime {
+				out[i] = v.Time
+			} else if v.Valid {
 				out[i] = epoch(v.Time)
 			}
 		}
