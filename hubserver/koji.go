@@ -261,6 +261,7 @@ func (k *Koji) Methods() []Method {
 		k.channelMethods(),
 		k.fileMethods(),
 		k.hostTaskMethods(),
+		k.hostBuildMethods(),
 		k.schedulerMethods(),
 		k.packageMethods(),
 		k.buildMethods(),

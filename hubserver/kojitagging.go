@@ -105,7 +105,8 @@ func bypassTagBuild(ctx context.Context, tag, build, force any) (*tagBuildData, 
 }
 
 // directTagBuild is upstream's _direct_tag_build: the build must be
-// COMPLETE, and already in the tag only with force (a retag).
+// COMPLETE, and already in the tag only with force (a retag); d.user
+// tags it.
 func (k *Koji) directTagBuild(ctx context.Context, d *tagBuildData, force any) error {
 	kw := func() map[string]any {
 		return map[string]any{"tag": d.tag, "build": d.build, "user": d.user, "force": force}
@@ -117,7 +118,7 @@ func (k *Koji) directTagBuild(ctx context.Context, d *tagBuildData, force any) e
 	if d.row.State != store.BuildComplete {
 		return fault(koji.ErrTag, "build %s not complete: state %s", nvr, koji.BuildState(d.row.State).String())
 	}
-	tx, tagID, user := storeTx(ctx), d.tag["id"].(int64), callerID(ctx)
+	tx, tagID, user := storeTx(ctx), d.tag["id"].(int64), d.user["id"].(int64)
 	tagged, err := tx.BuildTagged(ctx, tagID, d.row.ID)
 	if err != nil {
 		return err
@@ -175,7 +176,7 @@ func (k *Koji) untagBuild(ctx context.Context, tag, build, strict, force any) er
 	return k.directUntagBuild(ctx, d, strict, force)
 }
 
-// directUntagBuild is upstream's _direct_untag_build.
+// directUntagBuild is upstream's _direct_untag_build, as d.user.
 func (k *Koji) directUntagBuild(ctx context.Context, d *tagBuildData, strict, force any) error {
 	kw := func() map[string]any {
 		return map[string]any{"tag": d.tag, "build": d.build, "user": d.user, "force": force, "strict": strict}
@@ -183,7 +184,7 @@ func (k *Koji) directUntagBuild(ctx context.Context, d *tagBuildData, strict, fo
 	if err := k.runCallbacks(ctx, "preUntag", kw()); err != nil {
 		return err
 	}
-	n, err := storeTx(ctx).UntagBuild(ctx, d.tag["id"].(int64), d.row.ID, callerID(ctx))
+	n, err := storeTx(ctx).UntagBuild(ctx, d.tag["id"].(int64), d.row.ID, d.user["id"].(int64))
 	if err != nil {
 		return err
 	}

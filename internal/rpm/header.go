@@ -110,6 +110,7 @@ type FormatError struct {
 	Err    error  // underlying cause, e.g. io.ErrUnexpectedEOF; may be nil
 }
 
+// Error describes the problem and where it is.
 func (e *FormatError) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("rpm: offset %d: %s: %v", e.Offset, e.What, e.Err)
@@ -117,6 +118,7 @@ func (e *FormatError) Error() string {
 	return fmt.Sprintf("rpm: offset %d: %s", e.Offset, e.What)
 }
 
+// Unwrap returns the underlying cause.
 func (e *FormatError) Unwrap() error { return e.Err }
 
 func formatErr(off int64, format string, args ...any) error {

@@ -143,8 +143,11 @@ func (p *Package) fill() error {
 	}
 	var err error
 	for _, s := range strs {
-		if *s.dst, err = getString(h, s.tag, s.required); err != nil {
+		if *s.dst, err = getString(h, s.tag); err != nil {
 			return err
+		}
+		if s.required && h.get(s.tag) == nil {
+			return formatErr(p.HeaderStart, "main header has no tag %d", s.tag)
 		}
 	}
 	if v, ok, err := getInt(h, TagEpoch); err != nil {
@@ -200,12 +203,10 @@ func typeErr(e *entry, want ...TagType) error {
 	return formatErr(e.off, "tag %d has type %d, want %v", e.tag, e.typ, want)
 }
 
-func getString(h *Header, tag int, required bool) (string, error) {
+// getString returns a STRING or I18NSTRING entry, "" when absent.
+func getString(h *Header, tag int) (string, error) {
 	e := h.get(tag)
 	if e == nil {
-		if required {
-			return "", formatErr(0, "main header has no tag %d", tag)
-		}
 		return "", nil
 	}
 	s, ok := h.String(tag)

@@ -32,7 +32,7 @@ ARCH=%|SOURCEPACKAGE?{src}:{%{ARCH}}|
 SOURCEPACKAGE=%|SOURCEPACKAGE?{1}:{0}|
 SOURCERPM=%|SOURCERPM?{%{SOURCERPM}}:{}|
 BUILDTIME=%{BUILDTIME}
-BUILDHOST=%{BUILDHOST}
+BUILDHOST=%|BUILDHOST?{%{BUILDHOST}}:{}|
 SUMMARY=%{SUMMARY}
 LICENSE=%|LICENSE?{%{LICENSE}}:{}|
 URL=%|URL?{%{URL}}:{}|
@@ -288,6 +288,7 @@ func TestReadBadInput(t *testing.T) {
 		{"unknown type", mainIdx + 4, 42, int64(mainIdx), "unknown type"},
 		{"duplicate tag", mainIdx + 16, TagName, int64(mainIdx + 16), "twice"},
 		{"main header magic", int(p.HeaderStart), 0xdeadbeef, p.HeaderStart, "magic"},
+		{"no NAME", mainIdx, 999999, p.HeaderStart, "no tag 1000"},
 	}
 	for _, c := range cases {
 		bad := bytes.Clone(good)
@@ -323,7 +324,23 @@ func TestReadHugeCountsAllocateLittle(t *testing.T) {
 	}
 }
 
-func FuzzRead(f *testing.F) {
+// limitMinimizing caps how long the fuzzer minimizes each new input
+// unless -fuzzminimizetime is given: its default 60 s goes on quadratic
+// byte-removal passes over these multi-kilobyte seeds, which starves the
+// fuzzing itself.
+func limitMinimizing(f *testing.F) {
+	given := false
+	flag.Visit(func(fl *flag.Flag) { given = given || fl.Name == "test.fuzzminimizetime" })
+	if !given {
+		if err := flag.Set("test.fuzzminimizetime", "1s"); err != nil {
+			f.Fatal(err)
+		}
+	}
+}
+
+// fuzzSetup seeds a fuzz target with the testdata RPMs.
+func fuzzSetup(f *testing.F) {
+	limitMinimizing(f)
 	for _, name := range testdataRPMs {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
@@ -331,6 +348,10 @@ func FuzzRead(f *testing.F) {
 		}
 		f.Add(data)
 	}
+}
+
+func FuzzRead(f *testing.F) {
+	fuzzSetup(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Read(bytes.NewReader(data))
 		if err != nil {

@@ -145,14 +145,21 @@ func (tx *Tx) LookupName(ctx context.Context, table string, key any) (*NamedRow,
 
 // NextBuildID reserves the id the next build will get, as upstream's
 // nextval('build_id_seq'): a draft's release names its id.
-func (tx *Tx) NextBuildID(ctx context.Context) (int64, error) {
-	q := "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'build'), 0) + 1"
+func (tx *Tx) NextBuildID(ctx context.Context) (int64, error) { return tx.nextID(ctx, "build") }
+
+// NextRPMID reserves the id the next RPM will get, as upstream's
+// nextval('rpminfo_id_seq'): preImport callbacks see it.
+func (tx *Tx) NextRPMID(ctx context.Context) (int64, error) { return tx.nextID(ctx, "rpminfo") }
+
+// nextID is the next id of a table whose id is {{.ID}}.
+func (tx *Tx) nextID(ctx context.Context, table string) (int64, error) {
+	q := "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '" + table + "'), 0) + 1"
 	if tx.pool.dialect == Postgres {
-		q = "SELECT nextval(pg_get_serial_sequence('build', 'id'))"
+		q = "SELECT nextval(pg_get_serial_sequence('" + table + "', 'id'))"
 	}
 	var id int64
 	if err := tx.queryRow(ctx, q).Scan(&id); err != nil {
-		return 0, fmt.Errorf("store: next build id: %w", err)
+		return 0, fmt.Errorf("store: next %s id: %w", table, err)
 	}
 	return id, nil
 }
@@ -368,4 +375,15 @@ func (tx *Tx) AverageBuildDuration(ctx context.Context, pkgID int64, since *time
 	}
 	avg := sum.Seconds() / float64(n)
 	return &avg, nil
+}
+
+// FinishBuild moves a build to state (COMPLETE, FAILED or CANCELED),
+// completed now, and with volumeID set its volume. It returns a
+// [*NotFoundError] for a missing build.
+func (tx *Tx) FinishBuild(ctx context.Context, id int64, state int, volumeID *int64) error {
+	q, args := "UPDATE build SET state = ?, completion_time = ?", []any{state, now()}
+	if volumeID != nil {
+		q, args = q+", volume_id = ?", append(args, *volumeID)
+	}
+	return tx.execOne(ctx, "build", id, q+" WHERE id = ?", append(args, id)...)
 }

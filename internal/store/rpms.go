@@ -62,14 +62,17 @@ func scanRPM(row scanner) (*RPM, error) {
 	return &r, nil
 }
 
-// CreateRPM inserts an RPM (r.ID and r.ExternalRepoName are ignored) and
-// returns its id.
+// CreateRPM inserts an RPM (r.ExternalRepoName is ignored) and returns
+// its id; r.ID, when set, is the id it gets (see NextRPMID).
 func (tx *Tx) CreateRPM(ctx context.Context, r RPM) (int64, error) {
-	return tx.insertID(ctx, "INSERT INTO rpminfo (build_id, buildroot_id, name, version, release, epoch, arch, draft, "+
-		"external_repo_id, payloadhash, size, buildtime, metadata_only, extra) "+
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-		r.BuildID, r.BuildrootID, r.Name, r.Version, r.Release, r.Epoch, r.Arch, r.Draft, r.ExternalRepoID,
-		r.PayloadHash, r.Size, r.BuildTime, r.MetadataOnly, r.Extra)
+	cols := "build_id, buildroot_id, name, version, release, epoch, arch, draft, " +
+		"external_repo_id, payloadhash, size, buildtime, metadata_only, extra"
+	args := []any{r.BuildID, r.BuildrootID, r.Name, r.Version, r.Release, r.Epoch, r.Arch, r.Draft, r.ExternalRepoID,
+		r.PayloadHash, r.Size, r.BuildTime, r.MetadataOnly, r.Extra}
+	if r.ID != 0 {
+		cols, args = "id, "+cols, append([]any{r.ID}, args...)
+	}
+	return tx.insertID(ctx, "INSERT INTO rpminfo ("+cols+") VALUES ("+placeholders(len(args))+") RETURNING id", args...)
 }
 
 // QueryRPMs returns the RPMs q selects.

@@ -1,0 +1,244 @@
+package hubserver
+
+import (
+	"context"
+	"slices"
+
+	"github.com/gokoji/gokoji/internal/store"
+	"github.com/gokoji/gokoji/koji"
+	"github.com/gokoji/gokoji/xmlrpc"
+)
+
+// hostTagMethods are the builder's side of a tagBuild task and the tag
+// notification a builder asks for.
+func (k *Koji) hostTagMethods() []Method {
+	return []Method{
+		{
+			Name: "host.tagBuild", PyName: "HostExports.tagBuild", Bound: true,
+			Args: []Arg{{Name: "task_id"}, {Name: "tag"}, {Name: "build"}, {Name: "force", Default: false},
+				{Name: "fromtag", Default: None}},
+			Doc: "Tag a build (host version)\n\n        This tags as the user who owns the task\n\n" +
+				"        If fromtag is specified, also untag the package (i.e. move in a single\n        transaction)\n\n" +
+				"        No return value\n        ",
+			Func: k.hostTagBuild,
+		},
+		{
+			Name: "host.tagNotification", PyName: "HostExports.tagNotification", Bound: true,
+			Args: []Arg{{Name: "is_successful"}, {Name: "tag_id"}, {Name: "from_id"}, {Name: "build_id"}, {Name: "user_id"},
+				{Name: "ignore_success", Default: false}, {Name: "failure_msg", Default: ""}},
+			Doc: "Create a tag notification message.\n        Handles creation of tagNotification tasks for hosts.",
+			Func: func(ctx context.Context, ok, tagID, fromID, buildID, userID, ignoreSuccess, failureMsg any) error {
+				if _, err := callerHost(ctx); err != nil {
+					return err
+				}
+				_, err := k.tagNotification(ctx, ok, tagID, fromID, buildID, userID, ignoreSuccess, failureMsg)
+				return err
+			},
+		},
+	}
+}
+
+// hostTagBuild is HostExports.tagBuild: the tagging of a tagBuild task,
+// as the task's owner (so without the tag access check upstream's
+// _tag_build skips for a given user): the tag policy (upstream's
+// default allows), the package listed and not blocked (forced by an
+// admin host, added), then an untag from fromtag and the tag.
+func (k *Koji) hostTagBuild(ctx context.Context, taskIDArg, tag, build, force, fromtag any) error {
+	task, err := hostTask(ctx, taskIDArg)
+	if err != nil {
+		return err
+	}
+	tx := storeTx(ctx)
+	row, err := lookupBuild(ctx, tx, build, true)
+	if err != nil {
+		return err
+	}
+	binfo, err := buildInfo(row)
+	if err != nil {
+		return err
+	}
+	t, err := getTag(ctx, tag, true, nil, false)
+	if err != nil {
+		return err
+	}
+	var from map[string]any
+	if xmlrpc.Truthy(fromtag) {
+		if from, err = getTag(ctx, fromtag, true, nil, false); err != nil {
+			return err
+		}
+	}
+	tagID := t["id"].(int64)
+	entry, err := pkgInList(ctx, tx, tagID, row.PkgID, false)
+	if err != nil {
+		return err
+	}
+	pkgErr := ""
+	if entry == nil {
+		pkgErr = "Package " + row.PackageName + " not in list for " + pyFormat(tag)
+	} else if entry["blocked"] == true {
+		pkgErr = "Package " + row.PackageName + " blocked in " + pyFormat(tag)
+	}
+	if pkgErr != "" {
+		admin, err := callerIsAdmin(ctx)
+		if err != nil {
+			return err
+		}
+		if !xmlrpc.Truthy(force) || !admin {
+			return fault(koji.ErrTag, "%s", pkgErr)
+		}
+		if err := k.pkglistAdd(ctx, tagID, row.PkgID, nil, false, nil, true, false); err != nil {
+			return err
+		}
+	}
+	owner, err := strictUser(ctx, tx, task.Owner)
+	if err != nil {
+		return err
+	}
+	user, err := userData(ctx, tx, owner, true)
+	if err != nil {
+		return err
+	}
+	if from != nil {
+		d := &tagBuildData{tag: from, build: binfo, user: user, row: row}
+		if err := k.directUntagBuild(ctx, d, true, force); err != nil {
+			return err
+		}
+		tx.NextEvent()
+	}
+	return k.directTagBuild(ctx, &tagBuildData{tag: t, build: binfo, user: user, row: row}, force)
+}
+
+// tagNotification is upstream's tag_notification with its default
+// configuration (DisableNotifications off, NotifyOnSuccess on): unless
+// the build is missing, or the tagging succeeded and ignoreSuccess is
+// set, a tagNotification task for the recipients of the tag and the
+// source tag (see notificationRecipients). It returns the task's id, 0
+// for none.
+func (k *Koji) tagNotification(ctx context.Context, ok, tagID, fromID, buildID, userID, ignoreSuccess, failureMsg any) (int64, error) {
+	tx := storeTx(ctx)
+	if userID != nil && xmlrpc.Truthy(userID) {
+		if _, isInt := userID.(int64); !isInt {
+			if _, err := strictUser(ctx, tx, userID); err != nil {
+				return 0, err
+			}
+		}
+	}
+	state := store.BuildComplete
+	if !xmlrpc.Truthy(ok) {
+		state = store.BuildFailed
+	}
+	row, err := lookupBuild(ctx, tx, buildID, false)
+	if err != nil || row == nil {
+		return 0, err
+	}
+	var recipients []string
+	for _, id := range []any{tagID, fromID} {
+		if !xmlrpc.Truthy(id) {
+			continue
+		}
+		t, err := getTag(ctx, id, false, nil, false)
+		if err != nil {
+			return 0, err
+		}
+		if t == nil {
+			continue
+		}
+		r, err := notificationRecipients(ctx, row, t["id"].(int64), state)
+		if err != nil {
+			return 0, err
+		}
+		for _, e := range r {
+			if !slices.Contains(recipients, e) {
+				recipients = append(recipients, e)
+			}
+		}
+	}
+	if len(recipients) == 0 || xmlrpc.Truthy(ok) && xmlrpc.Truthy(ignoreSuccess) {
+		return 0, nil
+	}
+	list := make([]any, len(recipients))
+	for i, r := range recipients {
+		list[i] = r
+	}
+	return k.makeTask(ctx, "tagNotification", []any{list, ok, tagID, fromID, buildID, userID, ignoreSuccess, failureMsg}, taskOpts{})
+}
+
+// notificationRecipients is upstream's get_notification_recipients for
+// a hub without notification subscriptions (it has no
+// build_notifications tables) and without EmailDomain (so the domain is
+// Python's None): with NotifyOnSuccess, the build's owner, and with a
+// tag the package's owner there when that is a normal, active user.
+func notificationRecipients(ctx context.Context, row *store.BuildRow, tagID int64, state int) ([]string, error) {
+	const domain = "None"
+	out := []string{row.OwnerName + "@" + domain}
+	if tagID == 0 {
+		return out, nil
+	}
+	tx := storeTx(ctx)
+	entry, err := pkgInList(ctx, tx, tagID, row.PkgID, true)
+	if err != nil || entry == nil || entry["blocked"] == true {
+		return out, err
+	}
+	ownerID, _ := entry["owner_id"].(int64)
+	if ownerID == 0 {
+		return out, nil
+	}
+	u, err := strictUser(ctx, tx, ownerID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Status == store.UserStatusNormal && u.UserType == store.UserTypeNormal {
+		if e := u.Name + "@" + domain; !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// buildNotification is upstream's build_notification for a finished
+// build of a task: a buildNotification task for its recipients, with
+// the build target of a build task. The web URL is upstream's default.
+func (k *Koji) buildNotification(ctx context.Context, taskID, buildID int64) error {
+	tx := storeTx(ctx)
+	row, err := lookupBuild(ctx, tx, buildID, true)
+	if err != nil {
+		return err
+	}
+	if row.State == store.BuildBuilding {
+		return fault(koji.ErrGeneric, "never send notifications for incomplete builds")
+	}
+	var target any
+	var destTag int64
+	t, err := getTask(ctx, taskID)
+	if err != nil {
+		return err
+	}
+	if t.Method == "build" || t.Method == "maven" {
+		req, err := decodeRequest(t.Request)
+		if err != nil {
+			return err
+		}
+		if len(req) > 1 && xmlrpc.Truthy(req[1]) {
+			if target, err = getBuildTarget(ctx, req[1], nil, false); err != nil {
+				return err
+			}
+			if m, ok := target.(map[string]any); ok {
+				destTag, _ = m["dest_tag"].(int64)
+			}
+		}
+	}
+	recipients, err := notificationRecipients(ctx, row, destTag, row.State)
+	if err != nil {
+		return err
+	}
+	info, err := buildInfo(row)
+	if err != nil {
+		return err
+	}
+	list := make([]any, len(recipients))
+	for i, r := range recipients {
+		list[i] = r
+	}
+	_, err = k.makeTask(ctx, "buildNotification", []any{list, info, target, "http://localhost/koji"}, taskOpts{})
+	return err
+}
