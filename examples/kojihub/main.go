@@ -14,7 +14,9 @@
 // HTTPS; with -client-ca it asks clients for a certificate in the TLS
 // handshake, and sslLogin logs in the user the certificate's CN names, so
 // the admin logs in with a certificate whose CN is NAME. Files (uploads,
-// task output) go under DIR/files, upstream's KojiDir.
+// task output) go under DIR/files, upstream's KojiDir, served read-only
+// at /kojifiles (upstream's topurl: kojid's topurl is the hub's address
+// with /kojifiles).
 //
 // -config reads a file in upstream's hub.conf format: the [hub] section
 // takes upstream's option names (KojiDir, DBName, DBUser, DBHost, DBPort,
@@ -52,6 +54,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -75,6 +78,23 @@ func main() {
 
 // shutdownTimeout bounds the wait for calls in flight when stopping.
 const shutdownTimeout = 30 * time.Second
+
+// FilesPath is where the hub serves its files, upstream's topurl path
+// (httpd's Alias /kojifiles "/mnt/koji/").
+const FilesPath = "/kojifiles"
+
+// serveFiles serves the file tree top read-only under FilesPath, in front
+// of the hub, as upstream's httpd serves KojiDir: builders' topurl is
+// the hub's address with FilesPath.
+func serveFiles(top string) func(http.Handler) http.Handler {
+	files := http.StripPrefix(FilesPath, hubserver.FilesHandler(top))
+	return func(next http.Handler) http.Handler {
+		mux := http.NewServeMux()
+		mux.Handle(FilesPath+"/", files)
+		mux.Handle("/", next)
+		return mux
+	}
+}
 
 // run runs the hub until ctx ends. ready, when not nil, is called with
 // the hub once it listens.
@@ -120,6 +140,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(*hubse
 	cfg.TLSCertFile, cfg.TLSKeyFile, cfg.ClientCAFile = s.TLSCert, s.TLSKey, s.ClientCA
 	cfg.Admin = s.Admin
 	cfg.Logger = log
+	cfg.Middleware = serveFiles(cfg.TopDir)
 
 	k, err := hubserver.OpenKoji(ctx, cfg)
 	if err != nil {

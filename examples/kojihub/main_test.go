@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -317,7 +318,10 @@ func TestBinary(t *testing.T) {
 	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-data", t.TempDir(), "-admin", "kojiadmin")
+	data := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(data, "files", "work"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(data, "files", "work", "x.txt"), []byte("0123456789"), 0o644))
+	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-data", data, "-admin", "kojiadmin")
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -352,6 +356,18 @@ func TestBinary(t *testing.T) {
 	var hello string
 	require.NoError(t, c.Call(context.Background(), "hello", &hello))
 	assert.Equal(t, "Hello World", hello)
+
+	// The files are served at /kojifiles, a range as asked.
+	req, err := http.NewRequest("GET", strings.TrimSuffix(url, "/kojihub")+FilesPath+"/work/x.txt", nil)
+	require.NoError(t, err)
+	req.Header.Set("Range", "bytes=7-")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusPartialContent, resp.StatusCode)
+	assert.Equal(t, "789", string(body))
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	var rest []string
