@@ -120,6 +120,10 @@ type KojiConfig struct {
 	// Protonmsg configures the messages announcing the hub's changes
 	// (upstream's protonmsg plugin); none are sent without a broker.
 	Protonmsg ProtonmsgConfig
+
+	// Repos configures repos and the request queue's worker (upstream's
+	// repo options, and the part of kojira the hub takes on).
+	Repos RepoConfig
 }
 
 // A Koji is the state of a Koji hub: its database and session settings.
@@ -130,7 +134,8 @@ type Koji struct {
 	db  *store.DB
 	krb *gssapiAcceptor // nil unless AuthKeytab is set
 
-	sched *scheduler // the task scheduler and its goroutine
+	sched *scheduler  // the task scheduler and its goroutine
+	repos *repoWorker // the repo request queue's goroutine
 
 	ev events // callbacks and the protonmsg sender
 }
@@ -173,7 +178,12 @@ func OpenKoji(ctx context.Context, cfg KojiConfig) (*Koji, error) {
 		db.Close()
 		return nil, err
 	}
+	if k.repos, err = newRepoWorker(k); err != nil {
+		db.Close()
+		return nil, err
+	}
 	k.sched.start()
+	k.repos.start()
 	return k, nil
 }
 
@@ -213,6 +223,7 @@ func (k *Koji) bootstrapAdmin(ctx context.Context) error {
 // down first.
 func (k *Koji) Close() error {
 	k.sched.stop()
+	k.repos.stop()
 	k.closeEvents()
 	return k.db.Close()
 }
@@ -267,6 +278,7 @@ func (k *Koji) Methods() []Method {
 		k.buildMethods(),
 		k.rpmMethods(),
 		k.eventMethods(),
+		k.repoMethods(),
 		k.tagMethods(),
 		k.buildConfigMethods(),
 		k.targetMethods(),

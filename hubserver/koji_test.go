@@ -49,11 +49,6 @@ func startKoji(t testing.TB, dsn string, edit func(*hubserver.KojiConfig)) *koji
 	t.Cleanup(func() { k.Close() })
 	h, pki := hubtest.StartTLS(t, k.HubConfig(), "kojiadmin", func(h *hubserver.Hub) {
 		require.NoError(t, h.Register(k.Methods()...))
-		// A stand-in for a method of the retry whitelist.
-		require.NoError(t, h.Register(hubserver.Method{
-			Name: "repoProblem", Args: []hubserver.Arg{{Name: "repo_id"}},
-			Func: func(ctx context.Context, repoID int) error { return nil },
-		}))
 	})
 	leaf, err := x509.ParseCertificate(pki.Client.Certificate[0])
 	require.NoError(t, err)

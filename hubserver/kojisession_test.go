@@ -42,8 +42,10 @@ func TestKojiCallnum(t *testing.T) {
 		assert.Equal(t, "unable to retry call 5 (method getLoggedInUser) for session "+fmt.Sprint(bob.id),
 			bob.fault(t, 5, koji.ErrRetry, "getLoggedInUser"))
 		assert.Equal(t, fmt.Sprintf("5 > 3 (session %d)", bob.id), bob.fault(t, 3, koji.ErrSequence, "getLoggedInUser"))
-		// A whitelisted method may repeat its callnum.
-		bob.ok(t, 5, "repoProblem", 1)
+		// A whitelisted method may repeat its callnum: repoProblem gets as
+		// far as its permission check instead of a RetryError.
+		assert.Equal(t, "repo permission required (logged in as bob)",
+			bob.fault(t, 5, koji.ErrActionNotAllowed, "repoProblem", 1))
 		// A faulting call rolls back its callnum with everything else:
 		// grantPermission fails, so callnum 6 is still fresh.
 		assert.Equal(t, "admin permission required (logged in as bob)",

@@ -297,3 +297,9 @@ func (tx *Tx) TagFirstChangeEvent(ctx context.Context, tags []int64, after int64
 	err := tx.queryRow(ctx, "SELECT MIN(e) FROM ("+strings.Join(parts, " UNION ALL ")+") AS changes", all...).Scan(&e)
 	return e.Int64, err
 }
+
+// SetRepoEndEvent records the first event that changed a repo's tag after
+// the repo's event (upstream's update_end_events).
+func (tx *Tx) SetRepoEndEvent(ctx context.Context, id, event int64) error {
+	return tx.execOne(ctx, "repo", id, "UPDATE repo SET end_event = ? WHERE id = ?", event, id)
+}
