@@ -22,7 +22,25 @@ func (k *Koji) packageMethods() []Method {
 			Args: []Arg{{Name: "name"}, {Name: "strict", Default: false}},
 			Func: getPackageID,
 		},
+		{
+			Name: "listVolumes", PyName: "list_volumes",
+			Doc:  "List storage volumes",
+			Func: listVolumes,
+		},
 	}
+}
+
+// listVolumes is upstream's list_volumes: {id, name} of every volume, by id.
+func listVolumes(ctx context.Context) ([]map[string]any, error) {
+	rows, err := storeTx(ctx).ListNamed(ctx, "volume")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]any, len(rows))
+	for i := range rows {
+		out[i] = namedRow(&rows[i])
+	}
+	return out, nil
 }
 
 // lookupName is upstream's lookup_name on an id-and-name table: info is

@@ -65,7 +65,57 @@ func (k *Koji) pkgListMethods() []Method {
 			Doc:  "List if tagID and/or userID is specified, limit the list to packages belonging to the given user or with the given tag.",
 			Func: listPackages,
 		},
+		{
+			Name: "checkTagPackage", PyName: "RootExports.checkTagPackage", Bound: true,
+			Args: []Arg{{Name: "tag"}, {Name: "pkg"}},
+			Doc:  "Check that pkg is in the list for tag. Returns true/false",
+			Func: checkTagPackage,
+		},
+		{
+			Name: "getPackageConfig", PyName: "RootExports.getPackageConfig", Bound: true,
+			Args: []Arg{{Name: "tag"}, {Name: "pkg"}, {Name: "event", Default: None}},
+			Doc:  "Get config for package in tag",
+			Func: getPackageConfig,
+		},
 	}
+}
+
+// inheritedPackageEntry is the entry for pkg in tag's inherited package
+// list (blocked or not) as of asOf, nil when the tag, the package or the
+// entry does not exist.
+func inheritedPackageEntry(ctx context.Context, tag, pkg any, asOf *int64) (map[string]any, error) {
+	tx := storeTx(ctx)
+	t, err := tagRef(ctx, tx, tag, false)
+	if err != nil || t == nil {
+		return nil, err
+	}
+	pkgID, err := lookupPackageID(ctx, tx, pkg)
+	if err != nil || pkgID == 0 {
+		return nil, err
+	}
+	list, err := readPackageList(ctx, tx, pkgFilter{PackageFilter: store.PackageFilter{TagID: &t.ID, PkgID: &pkgID, AsOf: asOf,
+		WithOwners: true}, inherit: true})
+	if err != nil {
+		return nil, err
+	}
+	return list.get(pkgID), nil
+}
+
+// checkTagPackage is upstream's checkTagPackage: whether the package is
+// listed, and not blocked, in the tag or the tags it inherits from.
+func checkTagPackage(ctx context.Context, tag, pkg any) (bool, error) {
+	e, err := inheritedPackageEntry(ctx, tag, pkg, nil)
+	return e != nil && e["blocked"] != true, err
+}
+
+// getPackageConfig is upstream's getPackageConfig: the package's entry in
+// the tag's inherited package list, blocked or not, or None.
+func getPackageConfig(ctx context.Context, tag, pkg, event any) (map[string]any, error) {
+	asOf, err := tagEvent(event)
+	if err != nil {
+		return nil, err
+	}
+	return inheritedPackageEntry(ctx, tag, pkg, asOf)
 }
 
 // pkgFilter are readPackageList's parameters.
