@@ -129,7 +129,8 @@ func (s *Spec) lead() []byte {
 	if s.Source {
 		binary.BigEndian.PutUint16(l[6:], leadTypeSource)
 	}
-	if strings.HasPrefix(s.arch(), "x86_64") || strings.HasSuffix(s.arch(), "86") {
+	switch s.arch() {
+	case "x86_64", "i386", "i486", "i586", "i686":
 		binary.BigEndian.PutUint16(l[8:], 1) // rpmrc's arch number for the x86 family
 	}
 	name := s.Name + "-" + s.Version + "-" + s.Release
