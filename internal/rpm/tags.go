@@ -1,7 +1,8 @@
 package rpm
 
-// Header tag numbers this package reads or writes (rpmtag.h). Other tags
-// are kept in Header with their numbers as found.
+// Header tag numbers (rpmtag.h) this package reads or writes, and
+// LONGFILESIZES for callers listing files over 4 GiB. Other tags are
+// kept in Header with their numbers as found.
 const (
 	TagHeaderSignatures = 62  // region tag of the signature header
 	TagHeaderImmutable  = 63  // region tag of the main header
@@ -42,7 +43,6 @@ const (
 	TagConflictFlags     = 1053
 	TagConflictName      = 1054
 	TagConflictVersion   = 1055
-	TagRPMVersion        = 1064
 	TagObsoleteName      = 1090
 	TagFileDevices       = 1095
 	TagFileInodes        = 1096
@@ -58,12 +58,6 @@ const (
 	TagPayloadFormat     = 1124
 	TagPayloadCompressor = 1125
 	TagPayloadFlags      = 1126
-	TagPlatform          = 1132
-	TagFileColors        = 1140
-	TagFileClass         = 1141
-	TagClassDict         = 1142
-	TagFileDependsX      = 1143
-	TagFileDependsN      = 1144
 	TagLongFileSizes     = 5008
 	TagLongSize          = 5009
 	TagFileDigestAlgo    = 5011
@@ -74,14 +68,11 @@ const (
 
 // Signature header tags (rpmtag.h RPMSIGTAG_*).
 const (
-	SigTagSHA1          = 269  // hex SHA-1 of the main header
-	SigTagSHA256        = 273  // hex SHA-256 of the main header
-	SigTagSize          = 1000 // size of main header plus compressed payload
-	SigTagMD5           = 1004 // MD5 of main header plus compressed payload (RPMTAG_SIGMD5)
-	SigTagPayloadSize   = 1007 // size of the uncompressed payload
-	SigTagLongSize      = 270
-	SigTagLongArchive   = 271
-	SigTagReservedSpace = 1008
+	SigTagSHA1        = 269  // hex SHA-1 of the main header
+	SigTagSHA256      = 273  // hex SHA-256 of the main header
+	SigTagSize        = 1000 // size of main header plus compressed payload
+	SigTagMD5         = 1004 // MD5 of main header plus compressed payload (RPMTAG_SIGMD5)
+	SigTagPayloadSize = 1007 // size of the uncompressed payload
 )
 
 // TagType is the data type of a header entry.
