@@ -314,3 +314,60 @@ func TestRepoMethodSignatures(t *testing.T) {
 		assert.Equal(t, upstream[name], byName[name]["argdesc"], name)
 	}
 }
+
+// TestRepoInitLists: repoInit writes the tag's latest builds' RPMs into
+// each arch's pkglist and rpmlist.jsonl as upstream sorts them (noarch
+// everywhere, sources and debuginfo only when asked for, other arches
+// dropped), and the blocked packages into the blocklist.
+func TestRepoInitLists(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		rh := startRepoHub(t, dsn, nil)
+		for _, p := range []string{"hello", "gone"} {
+			call(t, rh.admin, "packageListAdd", []any{"f40-build", p}, map[string]any{"owner": "kojiadmin"})
+		}
+		call(t, rh.admin, "packageListBlock", []any{"f40-build", "gone"}, nil)
+		for _, nvr := range [][3]string{{"hello", "1.0", "1"}, {"hello", "1.1", "1"}} {
+			taskTx(t, rh.kojiHub, 1, func(ctx context.Context) error {
+				id, err := rh.koji.NewBuildForTest(ctx, nvr[0], nvr[1], nvr[2], 1, 1, 0)
+				if err != nil {
+					return err
+				}
+				for _, r := range [][2]string{{"hello", "x86_64"}, {"hello", "src"}, {"hello-debuginfo", "x86_64"},
+					{"hello-doc", "noarch"}, {"hello", "aarch64"}} {
+					if _, err := rh.koji.AddRPMForTest(ctx, id, r[0], r[1]); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			call(t, rh.admin, "tagBuildBypass", []any{"f40-build", nvr[0] + "-" + nvr[1] + "-" + nvr[2]}, nil)
+		}
+		read := func(id int64, rel string) string {
+			b, err := os.ReadFile(filepath.Join(rh.top, "repos", "f40-build", fmt.Sprint(id), rel))
+			require.NoError(t, err)
+			return string(b)
+		}
+		task := call(t, rh.admin, "newRepo", []any{"f40-build"}, nil).(int64)
+		id := rh.initRepo(t, task)
+		assert.Equal(t, "toplink/packages/hello/1.1/1/x86_64/hello-1.1-1.x86_64.rpm\n"+
+			"toplink/packages/hello/1.1/1/noarch/hello-doc-1.1-1.noarch.rpm\n", read(id, "x86_64/pkglist"), "the latest build only")
+		assert.Equal(t, "gone\n", read(id, "x86_64/blocklist"))
+		lines := strings.Split(strings.TrimSpace(read(id, "x86_64/rpmlist.jsonl")), "\n")
+		require.Len(t, lines, 2)
+		var r map[string]any
+		require.NoError(t, json.Unmarshal([]byte(lines[0]), &r))
+		assert.Equal(t, "hello", r["name"])
+		assert.Equal(t, "f40-build", r["tag_name"])
+
+		call(t, rh.host, "host.repoInit", []any{"f40-build"}, map[string]any{"opts": map[string]any{"src": true, "debuginfo": true, "separate_src": true}})
+		id2 := id + 1
+		assert.Equal(t, "toplink/packages/hello/1.1/1/x86_64/hello-1.1-1.x86_64.rpm\n"+
+			"toplink/packages/hello/1.1/1/src/hello-1.1-1.src.rpm\n"+
+			"toplink/packages/hello/1.1/1/x86_64/hello-debuginfo-1.1-1.x86_64.rpm\n"+
+			"toplink/packages/hello/1.1/1/noarch/hello-doc-1.1-1.noarch.rpm\n", read(id2, "x86_64/pkglist"))
+		assert.Equal(t, "toplink/packages/hello/1.1/1/src/hello-1.1-1.src.rpm\n", read(id2, "src/pkglist"))
+		r2 := call(t, rh.admin, "repoInfo", []any{id2}, nil).(map[string]any)
+		assert.Equal(t, map[string]any{"src": true, "debuginfo": true, "separate_src": true}, r2["custom_opts"])
+		assert.Nil(t, r2["task_id"])
+	})
+}
