@@ -273,6 +273,7 @@ func (k *Koji) Methods() []Method {
 		k.fileMethods(),
 		k.hostTaskMethods(),
 		k.hostBuildMethods(),
+		k.cgMethods(),
 		k.schedulerMethods(),
 		k.packageMethods(),
 		k.buildMethods(),

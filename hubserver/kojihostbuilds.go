@@ -137,10 +137,21 @@ func (k *Koji) newBuildFromData(ctx context.Context, data map[string]any) (int64
 		}
 		nb.State = int(n)
 	}
+	// A content generator gives its own times.
 	at := time.Now().UTC()
-	nb.StartTime = &at
+	start, done := at, at
+	if t, ok := data["start_time"].(time.Time); ok {
+		start = t
+	}
+	if t, ok := data["completion_time"].(time.Time); ok {
+		done = t
+	}
+	nb.StartTime = &start
 	if _, ok := data["completion_time"]; !ok || data["completion_time"] != nil {
-		nb.CompletionTime = &at
+		nb.CompletionTime = &done
+	}
+	if cg, ok := data["cg_id"].(int64); ok {
+		nb.CGID = &cg
 	}
 	if t := data["task_id"]; t != nil {
 		id, err := taskID(t)
