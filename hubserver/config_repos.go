@@ -24,7 +24,7 @@ type RepoConfig struct {
 	// MaxRepoTasksMaven is the same for maven repos; default 2.
 	MaxRepoTasksMaven int
 	// RepoRetries is how many times a request whose task failed gets a
-	// new task; default 3, as upstream's RepoRetries.
+	// new task; default 3, as upstream's RepoRetries; negative for none.
 	RepoRetries int
 	// RequestCleanTime is how long fulfilled or abandoned requests stay
 	// in the queue; default one day, as upstream's RequestCleanTime.

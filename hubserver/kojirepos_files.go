@@ -198,6 +198,7 @@ func (k *Koji) repoInit(ctx context.Context, tag, taskIDArg, eventArg, override 
 	}
 	kw = map[string]any{"tag": tinfo, "event": ev, "repo_id": repoID, "task_id": ptrValue(taskID), "opts": opts}
 	if err := k.runCallbacks(ctx, "postRepoInit", kw); err != nil {
+		os.RemoveAll(repoDir(top, tinfo["name"].(string), repoID)) // the call fails: no repo
 		return nil, err
 	}
 	return []any{repoID, eventID}, nil

@@ -20,12 +20,38 @@ const repoQueueLock = "repo-queue"
 
 // A repoWorker runs the queue in its own goroutine.
 type repoWorker struct {
-	k      *Koji
-	cfg    RepoConfig
-	log    *slog.Logger
-	wake   chan struct{} // a pending wake-up; buffered, one slot
+	k    *Koji
+	cfg  RepoConfig
+	log  *slog.Logger
+	wake chan struct{} // a pending wake-up; buffered, one slot
+	run  goroutine
+}
+
+// A goroutine is a loop running until stop.
+type goroutine struct {
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// start runs loop in a goroutine, with a context stop cancels.
+func (g *goroutine) start(loop func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	g.cancel, g.done = cancel, make(chan struct{})
+	go func() {
+		defer close(g.done)
+		loop(ctx)
+	}()
+}
+
+// stop cancels the loop and waits for it to return; a loop never
+// started, or stopped already, is left alone.
+func (g *goroutine) stop() {
+	if g.cancel == nil {
+		return
+	}
+	g.cancel()
+	<-g.done
+	g.cancel = nil
 }
 
 // newRepoWorker returns k's worker with its postTaskStateChange callback
@@ -74,26 +100,19 @@ func (k *Koji) wakeRepoWorker() {
 
 // start runs the goroutine until stop, unless DisableRepoWorker.
 func (w *repoWorker) start() {
-	if w.cfg.DisableRepoWorker {
-		return
+	if !w.cfg.DisableRepoWorker {
+		w.run.start(w.loop)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w.cancel, w.done = cancel, make(chan struct{})
-	go w.loop(ctx)
 }
 
 // stop ends the goroutine and waits for it.
 func (w *repoWorker) stop() {
-	if w == nil || w.cancel == nil {
-		return
+	if w != nil {
+		w.run.stop()
 	}
-	w.cancel()
-	<-w.done
-	w.cancel = nil
 }
 
 func (w *repoWorker) loop(ctx context.Context) {
-	defer close(w.done)
 	t := time.NewTimer(0) // a first look at once, for requests left by an earlier run
 	defer t.Stop()
 	for {
