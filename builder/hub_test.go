@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,7 @@ type testHub struct {
 	methods  []hubserver.Method
 	admin    *koji.Client
 	upstream bool
+	topDir   string // the hub's KojiDir
 }
 
 // startHub starts a hub on dsn. upstream leaves out gokoji's long-poll
@@ -55,7 +57,7 @@ func startHub(t *testing.T, dsn string, upstream bool) *testHub {
 	k, err := hubserver.OpenKoji(context.Background(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { k.Close() })
-	th := &testHub{koji: k, upstream: upstream}
+	th := &testHub{koji: k, upstream: upstream, topDir: cfg.TopDir}
 	for _, m := range k.Methods() {
 		if upstream && (m.Name == "host.waitTasks" || m.Name == "host.taskWaitAny") {
 			continue
@@ -71,7 +73,23 @@ func startHub(t *testing.T, dsn string, upstream bool) *testHub {
 // client returns an anonymous client of a front end of the hub whose
 // client certificate is name's, and the login with it.
 func (th *testHub) client(t *testing.T, name string) (*koji.Client, koji.Authenticator) {
-	h, pki := hubtest.StartTLS(t, th.koji.HubConfig(), name, func(h *hubserver.Hub) {
+	c, a, _ := th.frontEnd(t, name)
+	return c, a
+}
+
+// frontEnd is client, with the URL where the front end serves the hub's
+// files (its topurl), as examples/kojihub serves them at /kojifiles.
+func (th *testHub) frontEnd(t *testing.T, name string) (*koji.Client, koji.Authenticator, string) {
+	cfg := th.koji.HubConfig()
+	inner := cfg.Middleware
+	files := http.StripPrefix("/kojifiles", th.koji.FilesHandler())
+	cfg.Middleware = func(next http.Handler) http.Handler {
+		mux := http.NewServeMux()
+		mux.Handle("/kojifiles/", files)
+		mux.Handle("/", inner(next))
+		return mux
+	}
+	h, pki := hubtest.StartTLS(t, cfg, name, func(h *hubserver.Hub) {
 		require.NoError(t, h.Register(th.methods...))
 	})
 	c, err := koji.NewClient(h.URL(), koji.WithHTTPClient(&http.Client{
@@ -79,7 +97,7 @@ func (th *testHub) client(t *testing.T, name string) (*koji.Client, koji.Authent
 	}))
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
-	return c, &auth.SSL{Certificate: &pki.Client}
+	return c, &auth.SSL{Certificate: &pki.Client}, strings.TrimSuffix(h.URL(), "/kojihub") + "/kojifiles"
 }
 
 // addHost adds a builder host (x86_64, capacity 2) as the admin.
@@ -95,8 +113,8 @@ func (th *testHub) daemon(t *testing.T, name string, edit func(*builder.Config),
 	if !slices.ContainsFunc(hosts, func(h *koji.Host) bool { return h.Name == name }) {
 		th.addHost(t, name)
 	}
-	c, a := th.client(t, name)
-	cfg := builder.Config{Client: c, Auth: a, WorkDir: t.TempDir(), MinSpace: -1, MaxLoad: -1,
+	c, a, top := th.frontEnd(t, name)
+	cfg := builder.Config{Client: c, Auth: a, WorkDir: t.TempDir(), TopURL: top, MinSpace: -1, MaxLoad: -1,
 		SleepTime: 500 * time.Millisecond, CheckInterval: 200 * time.Millisecond, LogInterval: 100 * time.Millisecond,
 		Logger: testLogger().With("host", name)}
 	if edit != nil {

@@ -1,0 +1,226 @@
+package builder_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gokoji/gokoji/builder"
+	"github.com/gokoji/gokoji/internal/rpm"
+	"github.com/gokoji/gokoji/internal/testenv"
+	"github.com/gokoji/gokoji/koji"
+)
+
+// makeSRPM builds, with rpmbuild -bs, the SRPM of a small noarch
+// package name-1.0-1 whose %build runs build.
+func makeSRPM(t *testing.T, name, build string) string {
+	t.Helper()
+	rpmbuild := testenv.Command(t, "rpmbuild")
+	top := t.TempDir()
+	spec := filepath.Join(top, name+".spec")
+	require.NoError(t, os.WriteFile(spec, []byte(strings.NewReplacer("@N@", name, "@B@", build).Replace(`Name: @N@
+Version: 1.0
+Release: 1
+Summary: a test package
+License: MIT
+BuildArch: noarch
+%description
+A test package.
+%build
+@B@
+%install
+mkdir -p %{buildroot}/usr/share/@N@
+echo @N@ > %{buildroot}/usr/share/@N@/data
+%files
+/usr/share/@N@/data
+`)), 0o644))
+	out, err := exec.Command(rpmbuild, "-bs", "--define", "_topdir "+top, spec).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	srpm := filepath.Join(top, "SRPMS", name+"-1.0-1.src.rpm")
+	require.FileExists(t, srpm)
+	return srpm
+}
+
+// buildSetup makes the tags (build-tag for x86_64, dest-tag with the
+// packages listed), the target "target" and the host builder1 in the
+// default and createrepo channels, and returns its daemon with the build
+// handlers, started.
+func buildSetup(t *testing.T, th *testHub, pkgs ...string) *builder.Daemon {
+	ctx := context.Background()
+	a := th.admin
+	require.NoError(t, a.CallKw(ctx, "createTag", nil, []any{"build-tag"}, map[string]any{"arches": "x86_64"}))
+	require.NoError(t, a.Call(ctx, "createTag", nil, "dest-tag"))
+	require.NoError(t, a.Call(ctx, "createBuildTarget", nil, "target", "build-tag", "dest-tag"))
+	for _, p := range pkgs {
+		require.NoError(t, a.CallKw(ctx, "packageListAdd", nil, []any{"dest-tag", p}, map[string]any{"owner": "kojiadmin"}))
+	}
+	th.addHost(t, "builder1")
+	require.NoError(t, a.Call(ctx, "addHostToChannel", nil, "builder1", "createrepo"))
+	d := th.daemon(t, "builder1", nil, builder.Build{}, &builder.BuildArch{}, builder.TagBuild{}, builder.NewRepo{}, builder.Createrepo{})
+	start(t, d)
+	return d
+}
+
+// submitBuild uploads the SRPM as the koji build CLI does, to a
+// cli-build/ directory of the work directory, and calls build.
+func submitBuild(t *testing.T, c *koji.Client, srpm string, opts map[string]any) int {
+	t.Helper()
+	ctx := context.Background()
+	dir := fmt.Sprintf("cli-build/%d.%s", time.Now().UnixNano(), "abcdefgh")
+	require.NoError(t, c.UploadFile(ctx, srpm, dir, filepath.Base(srpm), nil))
+	var id int
+	require.NoError(t, c.Call(ctx, "build", &id, dir+"/"+filepath.Base(srpm), "target", opts))
+	return id
+}
+
+// children are the subtasks of a task, by method.
+func children(t *testing.T, th *testHub, id int) map[string]*koji.Task {
+	t.Helper()
+	var kids []*koji.Task
+	require.NoError(t, th.admin.Call(context.Background(), "getTaskChildren", &kids, id))
+	out := map[string]*koji.Task{}
+	for _, k := range kids {
+		out[k.Method] = k
+	}
+	return out
+}
+
+// waitLong is waitState with room for rpmbuild and createrepo_c runs.
+func (th *testHub) waitLong(t *testing.T, id int, states ...koji.TaskState) *koji.Task {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		info, err := th.admin.GetTaskInfo(context.Background(), id, nil)
+		require.NoError(t, err)
+		for _, s := range states {
+			if info.State == s {
+				return info
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task %d is %v, not %v", id, info.State, states)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// taskFailure is the fault a failed task's result raises.
+func taskFailure(t *testing.T, th *testHub, id int) *koji.Fault {
+	t.Helper()
+	err := th.admin.GetTaskResult(context.Background(), id, true, nil)
+	f, ok := err.(*koji.Fault)
+	require.True(t, ok, "task %d: %v", id, err)
+	return f
+}
+
+// A scratch build of a noarch SRPM: the build task runs one buildArch
+// on the host's arch, which rebuilds the SRPM with rpmbuild, and the
+// packages end up under scratch/<owner>/task_<id>.
+func TestScratchBuild(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		th := startHub(t, dsn, false)
+		buildSetup(t, th)
+		srpm := makeSRPM(t, "hello", "true")
+		id := submitBuild(t, th.admin, srpm, map[string]any{"scratch": true})
+		info := th.waitLong(t, id, koji.TaskClosed, koji.TaskFailed)
+		if info.State == koji.TaskFailed {
+			t.Fatalf("build failed: %v", taskFailure(t, th, id))
+		}
+		arch := children(t, th, id)["buildArch"]
+		require.NotNil(t, arch)
+		assert.Equal(t, "noarch", arch.Arch)
+		var res map[string]any
+		require.NoError(t, th.admin.GetTaskResult(context.Background(), arch.ID, true, &res))
+		up := koji.PathInfo{}.TaskRelPath(arch.ID)
+		assert.Equal(t, []any{up + "/hello-1.0-1.noarch.rpm"}, res["rpms"])
+		assert.Equal(t, []any{up + "/hello-1.0-1.src.rpm"}, res["srpms"])
+		assert.Equal(t, []any{up + "/build.log"}, res["logs"])
+		assert.Contains(t, res, "brootid")
+
+		dir := filepath.Join(th.topDir, "scratch", "kojiadmin", fmt.Sprintf("task_%d", id))
+		p, err := rpm.ReadFile(filepath.Join(dir, "hello-1.0-1.noarch.rpm"))
+		require.NoError(t, err)
+		assert.Equal(t, "hello-1.0-1.noarch", p.NVRA())
+		assert.FileExists(t, filepath.Join(dir, "hello-1.0-1.src.rpm"))
+		builds, err := th.admin.ListTagged(context.Background(), "dest-tag", nil)
+		require.NoError(t, err)
+		assert.Empty(t, builds, "a scratch build is not tagged")
+	})
+}
+
+// A build whose %build fails: buildArch fails with rpmbuild's status,
+// the build task with it, the build is FAILED, and build.log, uploaded,
+// holds rpmbuild's error.
+func TestBuildFailsInBuild(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		th := startHub(t, dsn, false)
+		buildSetup(t, th, "broken")
+		srpm := makeSRPM(t, "broken", "echo this build is broken >&2; exit 3")
+		id := submitBuild(t, th.admin, srpm, nil)
+		assert.Equal(t, koji.TaskFailed, th.waitLong(t, id, koji.TaskClosed, koji.TaskFailed).State)
+		arch := children(t, th, id)["buildArch"]
+		require.NotNil(t, arch)
+		assert.Equal(t, koji.TaskFailed, th.waitState(t, arch.ID, koji.TaskFailed, koji.TaskClosed).State)
+		f := taskFailure(t, th, arch.ID)
+		assert.Equal(t, int(koji.ErrBuild), f.Code)
+		assert.Contains(t, f.String, "rpmbuild exited with status 1; see build.log")
+		assert.Equal(t, f.String, taskFailure(t, th, id).String, "the parent fails with the subtask's fault")
+
+		log, err := os.ReadFile(filepath.Join(th.topDir, "work", koji.PathInfo{}.TaskRelPath(arch.ID), "build.log"))
+		require.NoError(t, err)
+		assert.Contains(t, string(log), "this build is broken")
+		assert.Contains(t, string(log), "Bad exit status")
+
+		b, err := th.admin.GetBuild(context.Background(), "broken-1.0-1", nil)
+		require.NoError(t, err)
+		require.NotNil(t, b)
+		assert.Equal(t, koji.BuildFailed, b.State)
+	})
+}
+
+// Canceling a build while rpmbuild runs kills rpmbuild (and its %build
+// script) within seconds; the tasks end CANCELED.
+func TestCancelRunningBuild(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		th := startHub(t, dsn, false)
+		buildSetup(t, th)
+		nap := fmt.Sprintf("300.%09d", time.Now().Nanosecond()) // names this test's sleep
+		srpm := makeSRPM(t, "slow", "sleep "+nap)
+		id := submitBuild(t, th.admin, srpm, map[string]any{"scratch": true})
+		deadline := time.Now().Add(60 * time.Second)
+		for !sleeping(t, nap) {
+			require.True(t, time.Now().Before(deadline), "rpmbuild's %%build did not start")
+			time.Sleep(50 * time.Millisecond)
+		}
+		arch := children(t, th, id)["buildArch"]
+		require.NotNil(t, arch)
+		require.NoError(t, th.admin.CancelTask(context.Background(), id, true))
+		canceled := time.Now()
+		for sleeping(t, nap) {
+			require.Less(t, time.Since(canceled), 10*time.Second, "rpmbuild's sleep still runs")
+			time.Sleep(50 * time.Millisecond)
+		}
+		assert.Equal(t, koji.TaskCanceled, th.waitState(t, id, koji.TaskCanceled).State)
+		assert.Equal(t, koji.TaskCanceled, th.waitState(t, arch.ID, koji.TaskCanceled).State)
+	})
+}
+
+// sleeping reports whether a process runs "sleep nap".
+func sleeping(t *testing.T, nap string) bool {
+	procs, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	require.NoError(t, err)
+	for _, p := range procs {
+		if data, err := os.ReadFile(p); err == nil && strings.HasSuffix(string(data), "sleep\x00"+nap+"\x00") {
+			return true
+		}
+	}
+	return false
+}
