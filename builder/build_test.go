@@ -1,8 +1,10 @@
 package builder_test
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,15 +51,15 @@ echo @N@ > %{buildroot}/usr/share/@N@/data
 	return srpm
 }
 
-// buildSetup makes the tags (build-tag for x86_64, dest-tag with the
-// packages listed), the target "target" and the host builder1 in the
+// buildSetup makes the tags (build-tag and dest-tag for x86_64, dest-tag
+// with the packages listed), the target "target" and the host builder1 in the
 // default and createrepo channels, and returns its daemon with the build
 // handlers, started.
 func buildSetup(t *testing.T, th *testHub, pkgs ...string) *builder.Daemon {
 	ctx := context.Background()
 	a := th.admin
 	require.NoError(t, a.CallKw(ctx, "createTag", nil, []any{"build-tag"}, map[string]any{"arches": "x86_64"}))
-	require.NoError(t, a.Call(ctx, "createTag", nil, "dest-tag"))
+	require.NoError(t, a.CallKw(ctx, "createTag", nil, []any{"dest-tag"}, map[string]any{"arches": "x86_64"}))
 	require.NoError(t, a.Call(ctx, "createBuildTarget", nil, "target", "build-tag", "dest-tag"))
 	for _, p := range pkgs {
 		require.NoError(t, a.CallKw(ctx, "packageListAdd", nil, []any{"dest-tag", p}, map[string]any{"owner": "kojiadmin"}))
@@ -223,4 +225,93 @@ func sleeping(t *testing.T, nap string) bool {
 		}
 	}
 	return false
+}
+
+// A build, not scratch: COMPLETE, its RPMs listed with the NVRA and
+// payload hash of the packages built, the files under packages/, the
+// build tagged into the target's destination tag by a tagBuild subtask;
+// then a newRepo of the destination tag makes a READY repo with
+// repodata listing the package.
+func TestBuildAndRepo(t *testing.T) {
+	testenv.Command(t, "createrepo_c")
+	eachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		th := startHub(t, dsn, false)
+		buildSetup(t, th, "hello")
+		srpm := makeSRPM(t, "hello", "true")
+		id := submitBuild(t, th.admin, srpm, nil)
+		info := th.waitLong(t, id, koji.TaskClosed, koji.TaskFailed)
+		if info.State == koji.TaskFailed {
+			t.Fatalf("build failed: %v", taskFailure(t, th, id))
+		}
+		kids := children(t, th, id)
+		require.Contains(t, kids, "tagBuild")
+		assert.Equal(t, koji.TaskClosed, kids["tagBuild"].State)
+
+		b, err := th.admin.GetBuild(ctx, "hello-1.0-1", nil)
+		require.NoError(t, err)
+		require.NotNil(t, b)
+		assert.Equal(t, koji.BuildComplete, b.State)
+		require.NotNil(t, b.TaskID)
+		assert.Equal(t, id, *b.TaskID)
+		var rpms []map[string]any
+		require.NoError(t, th.admin.Call(ctx, "listBuildRPMs", &rpms, b.ID))
+		require.Len(t, rpms, 2)
+		pi := koji.PathInfo{TopDir: th.topDir}
+		for _, r := range rpms {
+			nvra := fmt.Sprintf("%s-%s-%s.%s", r["name"], r["version"], r["release"], r["arch"])
+			assert.Contains(t, []string{"hello-1.0-1.noarch", "hello-1.0-1.src"}, nvra)
+			file := filepath.Join(pi.Build(b), r["arch"].(string), nvra+".rpm")
+			p, err := rpm.ReadFile(file)
+			require.NoError(t, err, "the package is under packages/")
+			assert.Equal(t, nvra, p.NVRA())
+			assert.Equal(t, p.PayloadHash(), r["payloadhash"])
+		}
+		assert.FileExists(t, filepath.Join(pi.BuildLogs(b), "noarch", "build.log"))
+		tagged, err := th.admin.ListTagged(ctx, "dest-tag", nil)
+		require.NoError(t, err)
+		require.Len(t, tagged, 1)
+		assert.Equal(t, "hello-1.0-1", tagged[0].NVR)
+
+		var repoTask int
+		require.NoError(t, th.admin.Call(ctx, "newRepo", &repoTask, "dest-tag"))
+		rinfo := th.waitLong(t, repoTask, koji.TaskClosed, koji.TaskFailed)
+		if rinfo.State == koji.TaskFailed {
+			t.Fatalf("newRepo failed: %v", taskFailure(t, th, repoTask))
+		}
+		var res []int
+		require.NoError(t, th.admin.GetTaskResult(ctx, repoTask, true, &res))
+		require.Len(t, res, 2)
+		var repo map[string]any
+		require.NoError(t, th.admin.Call(ctx, "getRepo", &repo, "dest-tag"))
+		require.NotNil(t, repo)
+		assert.EqualValues(t, res[0], repo["id"])
+		assert.EqualValues(t, 1, repo["state"], "READY")
+		dir := pi.Repo(res[0], "dest-tag")
+		assert.FileExists(t, filepath.Join(dir, "x86_64", "repodata", "repomd.xml"))
+		repomd, err := os.ReadFile(filepath.Join(dir, "x86_64", "repodata", "repomd.xml"))
+		require.NoError(t, err)
+		assert.Contains(t, string(repomd), `<data type="primary">`)
+		primary, err := filepath.Glob(filepath.Join(dir, "x86_64", "repodata", "*primary.sqlite*"))
+		require.NoError(t, err)
+		assert.NotEmpty(t, primary, "createrepo_c -d makes the sqlite databases")
+		primary, err = filepath.Glob(filepath.Join(dir, "x86_64", "repodata", "*primary.xml.gz"))
+		require.NoError(t, err)
+		require.Len(t, primary, 1)
+		xml := gunzip(t, primary[0])
+		assert.Contains(t, xml, `packages="1"`)
+		assert.Contains(t, xml, `<location href="toplink/packages/hello/1.0/1/noarch/hello-1.0-1.noarch.rpm"/>`)
+	})
+}
+
+// gunzip reads a gzip file.
+func gunzip(t *testing.T, name string) string {
+	f, err := os.Open(name)
+	require.NoError(t, err)
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	require.NoError(t, err)
+	data, err := io.ReadAll(z)
+	require.NoError(t, err)
+	return string(data)
 }
