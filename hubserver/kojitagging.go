@@ -139,29 +139,39 @@ func (k *Koji) directTagBuild(ctx context.Context, d *tagBuildData, force any) e
 
 // tagBuildBypass is RootExports.tagBuildBypass (the tag permission): the
 // tag policy (missing by default, so allowed), the tag access check and
-// _direct_tag_build. notify's tagNotification task is not made.
+// _direct_tag_build; with notify, a tag notification.
 func (k *Koji) tagBuildBypass(ctx context.Context, tag, build, force, notify any) error {
 	d, err := bypassTagBuild(ctx, tag, build, force)
 	if err != nil {
 		return err
 	}
-	return k.directTagBuild(ctx, d, force)
+	if err := k.directTagBuild(ctx, d, force); err != nil || !xmlrpc.Truthy(notify) {
+		return err
+	}
+	_, err = k.tagNotification(ctx, true, d.tag["id"], nil, d.row.ID, callerID(ctx), false, "")
+	return err
 }
 
 // untagBuildBypass is RootExports.untagBuildBypass (the tag permission):
 // _untag_build with its access check; strict faults when the build was
-// not in the tag.
+// not in the tag; with notify, a tag notification.
 func (k *Koji) untagBuildBypass(ctx context.Context, tag, build, strict, force, notify any) error {
 	d, err := bypassTagBuild(ctx, tag, build, force)
 	if err != nil {
 		return err
 	}
-	return k.directUntagBuild(ctx, d, strict, force)
+	if err := k.directUntagBuild(ctx, d, strict, force); err != nil || !xmlrpc.Truthy(notify) {
+		return err
+	}
+	_, err = k.tagNotification(ctx, true, nil, d.tag["id"], d.row.ID, callerID(ctx), false, "")
+	return err
 }
 
 // untagBuild is RootExports.untagBuild: for any logged-in user, with the
 // tag policy (missing by default, so allowed) and _untag_build's access
-// check. Upstream's tagNotification task is not made.
+// check, then a tag notification of the tag and build as given.
+// (Upstream also makes one for a failure, in the transaction its fault
+// rolls back.)
 func (k *Koji) untagBuild(ctx context.Context, tag, build, strict, force any) error {
 	if err := assertLogin(ctx); err != nil {
 		return err
@@ -173,7 +183,11 @@ func (k *Koji) untagBuild(ctx context.Context, tag, build, strict, force any) er
 	if err := assertTagAccess(ctx, d.tag, xmlrpc.Truthy(force)); err != nil {
 		return err
 	}
-	return k.directUntagBuild(ctx, d, strict, force)
+	if err := k.directUntagBuild(ctx, d, strict, force); err != nil {
+		return err
+	}
+	_, err = k.tagNotification(ctx, true, nil, tag, build, callerID(ctx), false, "")
+	return err
 }
 
 // directUntagBuild is upstream's _direct_untag_build, as d.user.
