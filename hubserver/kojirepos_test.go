@@ -84,6 +84,15 @@ func TestRepoBuilderFlow(t *testing.T) {
 		ch := call(t, rh.admin, "getChannel", []any{info["channel_id"]}, nil).(map[string]any)
 		assert.Equal(t, "createrepo", ch["name"])
 
+		// The scheduler assigns it to a builder of the createrepo channel.
+		call(t, rh.admin, "addHostToChannel", []any{"builder1", "createrepo"}, nil)
+		call(t, rh.host, "host.updateHost", []any{0.0, true}, map[string]any{"data": map[string]any{"methods": []any{"newRepo"}, "maxjobs": 5}})
+		call(t, rh.admin, "scheduler.doRun", nil, map[string]any{"force": true})
+		assigned := call(t, rh.host, "host.getTasks", nil, nil).([]any)
+		require.Len(t, assigned, 1)
+		assert.Equal(t, task, assigned[0].(map[string]any)["id"])
+		assert.Equal(t, int64(koji.TaskAssigned), assigned[0].(map[string]any)["state"])
+
 		repoID := rh.initRepo(t, task)
 		dir := filepath.Join(rh.top, "repos", "f40-build", fmt.Sprint(repoID))
 		for _, f := range []string{"groups/comps.xml", "x86_64/pkglist", "x86_64/rpmlist.jsonl", "x86_64/blocklist"} {

@@ -122,7 +122,9 @@ func (w *repoWorker) loop(ctx context.Context) {
 		case <-t.C:
 		case <-w.wake:
 		}
-		err := w.k.inTx(ctx, w.k.checkRepoQueue)
+		err := w.k.inTx(ctx, func(ctx context.Context) error {
+			return w.k.checkRepoQueue(context.WithValue(ctx, loggerKey{}, w.log))
+		})
 		if err != nil && !errors.Is(err, context.Canceled) {
 			w.log.Error("repo queue check failed", "error", err)
 		}

@@ -221,6 +221,8 @@ func TestRepoWaitRepoPython(t *testing.T) {
 		var out map[string]any
 		require.NoError(t, json.Unmarshal(stdout.Bytes(), &out), stdout.String())
 		assert.Nil(t, out["timeout"])
+		assert.Empty(t, out["missing"], "wait_request reads these request members")
+		assert.NotZero(t, out["polls"])
 		first := out["first"].(map[string]any)
 		assert.Nil(t, first["repo"])
 		assert.Equal(t, false, first["duplicate"])

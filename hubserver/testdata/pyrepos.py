@@ -44,8 +44,10 @@ def main():
 
     taginfo = proxy.getTag(tag, kw(strict=True))
     last = proxy.tagLastChangeEvent(taginfo["id"])
-    check = proxy.repo.request(taginfo["id"], kw(min_event=last))
-    out = {"first": check, "polls": 0}
+    # RepoWatcher.request and wait_request, as koji/util.py calls them.
+    check = proxy.repo.request(taginfo["id"], kw(min_event=last, at_event=None, opts=None))
+    out = {"first": check, "polls": 0, "missing": []}
+    watch_fields = ("task_id", "task_state", "repo_id", "active", "tries")
     deadline = time.time() + 30
     while not check["repo"]:
         if time.time() > deadline:
@@ -54,10 +56,11 @@ def main():
         time.sleep(0.1)
         check = proxy.repo.checkRequest(check["request"]["id"])
         out["polls"] += 1
+        out["missing"] += [f for f in watch_fields if f not in check["request"]]
     out["done"] = check
 
     anon = xmlrpc.client.ServerProxy(url, context=ctx, allow_none=True, use_builtin_types=True)
-    out["get"] = anon.repo.get(taginfo["id"], kw(min_event=last))
+    out["get"] = anon.repo.get(taginfo["id"], kw(min_event=last, at_event=None, opts=None))
     try:
         anon.repo.request(taginfo["id"])
     except xmlrpc.client.Fault as f:
