@@ -202,6 +202,16 @@ func TestKojiHostMoveBuildToScratch(t *testing.T) {
 		assert.Empty(t, call(t, fh.admin, "listBuilds", nil, nil), "nothing is imported")
 		assert.Equal(t, "Destination exists: "+scratch+"/"+filepath.Base(dup[0]), faultString(t, fh.host, koji.ErrGeneric,
 			"host.moveBuildToScratch", []any{task, dup[0], []any{}}, nil))
+		// A dangling symbolic link is in the way too.
+		other := filepath.Join(t.TempDir(), "other.log")
+		require.NoError(t, os.WriteFile(other, []byte("other\n"), 0o644))
+		srpm := upload(t, fh.host, dir+"/again", other)
+		again := upload(t, fh.host, dir+"/again", log)
+		dest := scratch + "/logs/x86_64/build.log"
+		require.NoError(t, os.Remove(dest))
+		require.NoError(t, os.Symlink("/nonexistent", dest))
+		assert.Equal(t, "Destination is a symlink: "+dest, faultString(t, fh.host, koji.ErrGeneric,
+			"host.moveBuildToScratch", []any{task, srpm[0], []any{}}, map[string]any{"logs": map[string]any{"x86_64": []any{again[0]}}}))
 	})
 }
 

@@ -126,8 +126,11 @@ func (f *importFiles) plan(rel, dst string) error {
 	if err != nil {
 		return err
 	}
-	if f.taken(dst) {
+	if f.dests[dst] {
 		return fault(koji.ErrGeneric, "Destination exists: %s", dst)
+	}
+	if err := destFree(dst); err != nil {
+		return err
 	}
 	f.dests[dst] = true
 	f.moves = append(f.moves, fileMove{src, dst})
@@ -224,8 +227,8 @@ func (m fileMove) undo() {
 // saferMove is upstream's koji.util.safer_move: a rename, or across
 // file systems a copy and removal; an existing destination is refused.
 func saferMove(src, dst string) error {
-	if _, err := os.Lstat(dst); err == nil {
-		return fault(koji.ErrGeneric, "Destination exists: %s", dst)
+	if err := destFree(dst); err != nil {
+		return err
 	}
 	err := os.Rename(src, dst)
 	if errors.Is(err, syscall.EXDEV) {
@@ -235,6 +238,18 @@ func saferMove(src, dst string) error {
 	}
 	if err != nil {
 		return pyOSError(err, src)
+	}
+	return nil
+}
+
+// destFree is safer_move's check of its destination: nothing there, not
+// even a dangling symbolic link.
+func destFree(dst string) error {
+	if _, err := os.Stat(dst); err == nil {
+		return fault(koji.ErrGeneric, "Destination exists: %s", dst)
+	}
+	if _, err := os.Lstat(dst); err == nil {
+		return fault(koji.ErrGeneric, "Destination is a symlink: %s", dst)
 	}
 	return nil
 }
