@@ -39,6 +39,7 @@ func TestKojiTagNotifications(t *testing.T) {
 		require.NoError(t, admin.PackageListAdd(ctx, "dest", "foo", &koji.PackageListAddOptions{Owner: "carol"}))
 		var id int64
 		require.NoError(t, admin.Call(ctx, "createEmptyBuild", &id, "foo", "1", "1", nil))
+		require.NotZero(t, id)
 		owners := []any{"kojiadmin@None", "carol@None"}
 
 		require.NoError(t, admin.TagBuildBypass(ctx, "dest", "foo-1-1", nil))
@@ -47,8 +48,8 @@ func TestKojiTagNotifications(t *testing.T) {
 		require.NoError(t, admin.CallKw(ctx, "tagBuildBypass", nil, []any{"dest", "foo-1-1"}, map[string]any{"notify": true}))
 		require.NoError(t, admin.Call(ctx, "untagBuild", nil, "dest", "foo-1-1"))
 		assert.Equal(t, []any{
-			[]any{owners, true, nil, int64(1), id, int64(1), false, ""},
-			[]any{owners, true, int64(1), nil, id, int64(1), false, ""},
+			[]any{owners, true, nil, "dest", "foo-1-1", int64(1), false, ""},
+			[]any{owners, true, "dest", nil, "foo-1-1", int64(1), false, ""},
 			[]any{owners, true, nil, "dest", "foo-1-1", int64(1), false, ""},
 		}, tagNotifications(t, admin))
 		// A failing untagBuild notifies nothing: its transaction is rolled

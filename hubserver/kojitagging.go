@@ -139,7 +139,8 @@ func (k *Koji) directTagBuild(ctx context.Context, d *tagBuildData, force any) e
 
 // tagBuildBypass is RootExports.tagBuildBypass (the tag permission): the
 // tag policy (missing by default, so allowed), the tag access check and
-// _direct_tag_build; with notify, a tag notification.
+// _direct_tag_build; with notify, a tag notification of the tag and
+// build as given.
 func (k *Koji) tagBuildBypass(ctx context.Context, tag, build, force, notify any) error {
 	d, err := bypassTagBuild(ctx, tag, build, force)
 	if err != nil {
@@ -148,13 +149,14 @@ func (k *Koji) tagBuildBypass(ctx context.Context, tag, build, force, notify any
 	if err := k.directTagBuild(ctx, d, force); err != nil || !xmlrpc.Truthy(notify) {
 		return err
 	}
-	_, err = k.tagNotification(ctx, true, d.tag["id"], nil, d.row.ID, callerID(ctx), false, "")
+	_, err = k.tagNotification(ctx, true, tag, nil, build, callerID(ctx), false, "")
 	return err
 }
 
 // untagBuildBypass is RootExports.untagBuildBypass (the tag permission):
 // _untag_build with its access check; strict faults when the build was
-// not in the tag; with notify, a tag notification.
+// not in the tag; with notify, a tag notification of the tag and build
+// as given.
 func (k *Koji) untagBuildBypass(ctx context.Context, tag, build, strict, force, notify any) error {
 	d, err := bypassTagBuild(ctx, tag, build, force)
 	if err != nil {
@@ -163,7 +165,7 @@ func (k *Koji) untagBuildBypass(ctx context.Context, tag, build, strict, force, 
 	if err := k.directUntagBuild(ctx, d, strict, force); err != nil || !xmlrpc.Truthy(notify) {
 		return err
 	}
-	_, err = k.tagNotification(ctx, true, nil, d.tag["id"], d.row.ID, callerID(ctx), false, "")
+	_, err = k.tagNotification(ctx, true, nil, tag, build, callerID(ctx), false, "")
 	return err
 }
 
