@@ -1,0 +1,60 @@
+package hubserver_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gokoji/gokoji/koji"
+)
+
+// The conversation of kojid's BuildTask and its buildArch subtask for a
+// build from an SRPM: the build task records the build, the subtask
+// uploads the packages into its directory, the build task completes the
+// build with them and the notification names the target, whose
+// destination tag's package owner is told too.
+func TestKojiHostBuildTaskFlow(t *testing.T) {
+	b := buildRPMs(t, "hello", "1.0", "1")
+	eachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		fh := startFilesHub(t, dsn, nil)
+		admin := fh.admin
+		anchorTags(t, admin)
+		require.NoError(t, admin.Call(ctx, "createBuildTarget", nil, "anchor-target", "anchor-build", "anchor-dest"))
+		require.NoError(t, admin.Call(ctx, "createUser", nil, "carol"))
+		require.NoError(t, admin.PackageListAdd(ctx, "anchor-dest", "hello", &koji.PackageListAddOptions{Owner: "carol"}))
+
+		parent, err := admin.Build(ctx, "cli-build/hello-1.0-1.src.rpm", "anchor-target", nil)
+		require.NoError(t, err)
+		taskOpen(t, fh.kojiHub, fh.hostID, int64(parent))
+		sub := call(t, fh.host, "host.subtask", []any{"buildArch", []any{"cli-build/hello-1.0-1.src.rpm", 1, "x86_64", false,
+			map[string]any{}}, parent}, nil).(int64)
+		taskOpen(t, fh.kojiHub, fh.hostID, sub)
+		dir := "tasks/" + pyFmt(sub) + "/" + pyFmt(sub)
+		files := upload(t, fh.host, dir, b.all()...)
+
+		// The subtask does not own the build: initBuild names the build
+		// task.
+		id := call(t, fh.host, "host.initBuild", []any{headerData(t, b.srpm, int64(parent))}, nil).(int64)
+		done := call(t, fh.host, "host.completeBuild", []any{parent, id, files[0], []any{files[1], files[2]}}, nil).(map[string]any)
+		assert.Equal(t, int64(parent), done["task_id"])
+		assert.Equal(t, int64(1), done["state"])
+		var builds []map[string]any
+		require.NoError(t, admin.CallKw(ctx, "listBuilds", &builds, nil, map[string]any{"taskID": parent}))
+		require.Len(t, builds, 1)
+		assert.Equal(t, "hello-1.0-1", builds[0]["nvr"])
+
+		var notes []map[string]any
+		require.NoError(t, admin.CallKw(ctx, "listTasks", &notes, nil, map[string]any{
+			"opts": map[string]any{"method": "buildNotification", "decode": true}}))
+		require.Len(t, notes, 1)
+		req := notes[0]["request"].([]any)
+		assert.Equal(t, []any{"kojiadmin@None", "carol@None"}, req[0])
+		assert.Equal(t, id, req[1].(map[string]any)["id"])
+		assert.Equal(t, "anchor-target", req[2].(map[string]any)["name"])
+		assert.Equal(t, "http://localhost/koji", req[3])
+		assert.Nil(t, notes[0]["parent"], "made by the hub, not a subtask")
+	})
+}
