@@ -284,8 +284,8 @@ func (k *Koji) permRepoState(ctx context.Context, repoID any, state int) error {
 }
 
 // repoDelete is RootExports.repoDelete: the repo is marked DELETED unless
-// buildroots reference it, and the number of references is returned. The
-// hub keeps no buildroots yet, so no repo has references.
+// live buildroots reference it, and the number of references is
+// returned.
 func (k *Koji) repoDelete(ctx context.Context, repoID any) (int, error) {
 	if err := assertPerm(ctx, "repo"); err != nil {
 		return 0, err
@@ -297,7 +297,30 @@ func (k *Koji) repoDelete(ctx context.Context, repoID any) (int, error) {
 	if _, err := storeTx(ctx).LockRepoState(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return 0, err
 	}
+	refs, err := repoReferences(ctx, id)
+	if err != nil || len(refs) > 0 {
+		return len(refs), err
+	}
 	return 0, k.repoSetState(ctx, id, store.RepoDeleted)
+}
+
+// repoReferences is upstream's repo_references: the live buildroots
+// using the repo; one EXPIRED but not retired is logged and left out.
+func repoReferences(ctx context.Context, repoID int64) ([]map[string]any, error) {
+	refs, err := storeTx(ctx).RepoReferences(ctx, repoID)
+	if err != nil {
+		return nil, err
+	}
+	out := []map[string]any{}
+	for _, r := range refs {
+		if r.State != nil && *r.State == store.BRStateExpired {
+			LoggerFrom(ctx).Error("buildroot expired, but has no retire_event", "buildroot", r.ID)
+			continue
+		}
+		out = append(out, map[string]any{"id": r.ID, "host_id": r.HostID, "task_id": r.TaskID,
+			"create_event": r.CreateEvent, "state": ptrValue(r.State)})
+	}
+	return out, nil
 }
 
 // newRepo is RootExports.newRepo: a newRepo task (priority 15, channel

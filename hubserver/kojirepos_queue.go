@@ -16,7 +16,7 @@ import (
 // (repo.checkQueue) or the hub's own worker (kojirepos_worker.go) runs.
 
 // repoQueueMethods are upstream's RepoExports (the repo.* methods) this
-// hub has: not the external repo ones, nor autoRequests or references.
+// hub has: not the external repo ones, nor autoRequests.
 func (k *Koji) repoQueueMethods() []Method {
 	return []Method{
 		{
@@ -46,6 +46,18 @@ func (k *Koji) repoQueueMethods() []Method {
 					return err
 				}
 				return setRequestPriority(ctx, reqID, priority)
+			},
+		},
+		{
+			Name: "repo.references", PyName: "RepoExports.references", Bound: true,
+			Args: []Arg{{Name: "repo_id"}},
+			Doc:  "Return a list of buildroots that reference the repo",
+			Func: func(ctx context.Context, repoID any) (any, error) {
+				id, err := sqlInt(repoID)
+				if err != nil {
+					return nil, err
+				}
+				return repoReferences(ctx, id)
 			},
 		},
 		{

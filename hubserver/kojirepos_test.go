@@ -186,6 +186,16 @@ func TestRepoStates(t *testing.T) {
 		task := call(t, rh.admin, "newRepo", []any{"f40-build"}, nil).(int64)
 		id := rh.initRepo(t, task)
 		rh.finishRepo(t, task, id)
+		// A live buildroot keeps the repo from deletion.
+		br := call(t, rh.host, "host.newBuildRoot", []any{id, "x86_64"}, map[string]any{"task_id": task}).(int64)
+		assert.Equal(t, int64(1), call(t, rh.admin, "repoDelete", []any{id}, nil))
+		refs := call(t, rh.admin, "repo.references", []any{id}, nil).([]any)
+		require.Len(t, refs, 1)
+		assert.Equal(t, br, refs[0].(map[string]any)["id"])
+		assert.Equal(t, []string{"create_event", "host_id", "id", "state", "task_id"}, keys(t, refs[0]))
+		call(t, rh.host, "host.setBuildRootState", []any{br, 3}, map[string]any{"task_id": task})
+		assert.Empty(t, call(t, rh.admin, "repo.references", []any{id}, nil), "an expired buildroot is retired")
+		assert.Equal(t, int64(1), call(t, rh.admin, "repoInfo", []any{id}, nil).(map[string]any)["state"], "still READY")
 		assert.Equal(t, fmt.Sprintf("Repo %d not in INIT state (got 1)", id), faultString(t, rh.host, koji.ErrGeneric,
 			"host.repoDone", []any{id, map[string]any{}}, nil))
 		assert.Equal(t, fmt.Sprintf("Invalid repo state transition for repo %d: READY -> INIT", id),
@@ -316,7 +326,7 @@ func TestRepoMethodSignatures(t *testing.T) {
 	kh := startKoji(t, filepath.Join(t.TempDir(), "hub.db"), nil)
 	byName := listAPI(t, kh)
 	for _, name := range []string{"host.repoInit", "host.repoDone", "newRepo", "getRepo", "repoInfo", "repoExpire",
-		"repoDelete", "repoProblem", "tagFirstChangeEvent", "repo.request", "repo.get", "repo.checkRequest",
+		"repoDelete", "repoProblem", "tagFirstChangeEvent", "repo.references", "repo.request", "repo.get", "repo.checkRequest",
 		"repo.setRequestPriority", "repo.setState", "repo.query", "repo.queryQueue", "repo.checkQueue", "repo.updateEndEvents"} {
 		require.Contains(t, upstream, name)
 		require.Contains(t, byName, name)

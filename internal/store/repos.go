@@ -303,3 +303,23 @@ func (tx *Tx) TagFirstChangeEvent(ctx context.Context, tags []int64, after int64
 func (tx *Tx) SetRepoEndEvent(ctx context.Context, id, event int64) error {
 	return tx.execOne(ctx, "repo", id, "UPDATE repo SET end_event = ? WHERE id = ?", event, id)
 }
+
+// A RepoReference is a live standard buildroot using a repo.
+type RepoReference struct {
+	ID, HostID, TaskID, CreateEvent int64
+	State                           *int64
+}
+
+// RepoReferences returns the standard buildroots of the repo that are
+// not retired, in buildroot order (upstream's repo_references query).
+func (tx *Tx) RepoReferences(ctx context.Context, repoID int64) ([]RepoReference, error) {
+	rows, err := tx.query(ctx, "SELECT buildroot_id, host_id, task_id, create_event, state FROM standard_buildroot "+
+		"WHERE repo_id = ? AND retire_event IS NULL ORDER BY buildroot_id", repoID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row scanner) (*RepoReference, error) {
+		var r RepoReference
+		return &r, row.Scan(&r.ID, &r.HostID, &r.TaskID, &r.CreateEvent, &r.State)
+	})
+}
