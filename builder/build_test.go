@@ -51,24 +51,34 @@ echo @N@ > %{buildroot}/usr/share/@N@/data
 	return srpm
 }
 
-// buildSetup makes the tags (build-tag and dest-tag for x86_64, dest-tag
-// with the packages listed), the target "target" and the host builder1 in the
-// default and createrepo channels, and returns its daemon with the build
-// handlers, started.
+// buildSetup makes the tags and target (setupTags) and the host
+// builder1 in the default and createrepo channels, and returns its
+// daemon with the build handlers, started.
 func buildSetup(t *testing.T, th *testHub, pkgs ...string) *builder.Daemon {
-	ctx := context.Background()
-	a := th.admin
-	require.NoError(t, a.CallKw(ctx, "createTag", nil, []any{"build-tag"}, map[string]any{"arches": "x86_64"}))
-	require.NoError(t, a.CallKw(ctx, "createTag", nil, []any{"dest-tag"}, map[string]any{"arches": "x86_64"}))
-	require.NoError(t, a.Call(ctx, "createBuildTarget", nil, "target", "build-tag", "dest-tag"))
-	for _, p := range pkgs {
-		require.NoError(t, a.CallKw(ctx, "packageListAdd", nil, []any{"dest-tag", p}, map[string]any{"owner": "kojiadmin"}))
-	}
 	th.addHost(t, "builder1")
-	require.NoError(t, a.Call(ctx, "addHostToChannel", nil, "builder1", "createrepo"))
-	d := th.daemon(t, "builder1", nil, builder.Build{}, &builder.BuildArch{}, builder.TagBuild{}, builder.NewRepo{}, builder.Createrepo{})
+	setupTags(t, th.admin, "builder1", pkgs...)
+	d := th.daemon(t, "builder1", nil, buildHandlers()...)
 	start(t, d)
 	return d
+}
+
+// buildHandlers are the handlers of a building daemon.
+func buildHandlers() []builder.Handler {
+	return []builder.Handler{builder.Build{}, &builder.BuildArch{}, builder.TagBuild{}, builder.NewRepo{}, builder.Createrepo{}}
+}
+
+// setupTags makes, as the admin, the tags build-tag and dest-tag for
+// x86_64, dest-tag with the packages listed, the target "target" from
+// one to the other, and adds host to the createrepo channel.
+func setupTags(t *testing.T, admin *koji.Client, host string, pkgs ...string) {
+	ctx := context.Background()
+	require.NoError(t, admin.CallKw(ctx, "createTag", nil, []any{"build-tag"}, map[string]any{"arches": "x86_64"}))
+	require.NoError(t, admin.CallKw(ctx, "createTag", nil, []any{"dest-tag"}, map[string]any{"arches": "x86_64"}))
+	require.NoError(t, admin.Call(ctx, "createBuildTarget", nil, "target", "build-tag", "dest-tag"))
+	for _, p := range pkgs {
+		require.NoError(t, admin.CallKw(ctx, "packageListAdd", nil, []any{"dest-tag", p}, map[string]any{"owner": "kojiadmin"}))
+	}
+	require.NoError(t, admin.Call(ctx, "addHostToChannel", nil, host, "createrepo"))
 }
 
 // submitBuild uploads the SRPM as the koji build CLI does, to a
@@ -84,10 +94,10 @@ func submitBuild(t *testing.T, c *koji.Client, srpm string, opts map[string]any)
 }
 
 // children are the subtasks of a task, by method.
-func children(t *testing.T, th *testHub, id int) map[string]*koji.Task {
+func children(t *testing.T, c *koji.Client, id int) map[string]*koji.Task {
 	t.Helper()
 	var kids []*koji.Task
-	require.NoError(t, th.admin.Call(context.Background(), "getTaskChildren", &kids, id))
+	require.NoError(t, c.Call(context.Background(), "getTaskChildren", &kids, id))
 	out := map[string]*koji.Task{}
 	for _, k := range kids {
 		out[k.Method] = k
@@ -96,11 +106,11 @@ func children(t *testing.T, th *testHub, id int) map[string]*koji.Task {
 }
 
 // waitLong is waitState with room for rpmbuild and createrepo_c runs.
-func (th *testHub) waitLong(t *testing.T, id int, states ...koji.TaskState) *koji.Task {
+func waitLong(t *testing.T, c *koji.Client, id int, states ...koji.TaskState) *koji.Task {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		info, err := th.admin.GetTaskInfo(context.Background(), id, nil)
+		info, err := c.GetTaskInfo(context.Background(), id, nil)
 		require.NoError(t, err)
 		for _, s := range states {
 			if info.State == s {
@@ -115,9 +125,9 @@ func (th *testHub) waitLong(t *testing.T, id int, states ...koji.TaskState) *koj
 }
 
 // taskFailure is the fault a failed task's result raises.
-func taskFailure(t *testing.T, th *testHub, id int) *koji.Fault {
+func taskFailure(t *testing.T, c *koji.Client, id int) *koji.Fault {
 	t.Helper()
-	err := th.admin.GetTaskResult(context.Background(), id, true, nil)
+	err := c.GetTaskResult(context.Background(), id, true, nil)
 	f, ok := err.(*koji.Fault)
 	require.True(t, ok, "task %d: %v", id, err)
 	return f
@@ -132,11 +142,11 @@ func TestScratchBuild(t *testing.T) {
 		buildSetup(t, th)
 		srpm := makeSRPM(t, "hello", "true")
 		id := submitBuild(t, th.admin, srpm, map[string]any{"scratch": true})
-		info := th.waitLong(t, id, koji.TaskClosed, koji.TaskFailed)
+		info := waitLong(t, th.admin, id, koji.TaskClosed, koji.TaskFailed)
 		if info.State == koji.TaskFailed {
-			t.Fatalf("build failed: %v", taskFailure(t, th, id))
+			t.Fatalf("build failed: %v", taskFailure(t, th.admin, id))
 		}
-		arch := children(t, th, id)["buildArch"]
+		arch := children(t, th.admin, id)["buildArch"]
 		require.NotNil(t, arch)
 		assert.Equal(t, "noarch", arch.Arch)
 		var res map[string]any
@@ -167,14 +177,14 @@ func TestBuildFailsInBuild(t *testing.T) {
 		buildSetup(t, th, "broken")
 		srpm := makeSRPM(t, "broken", "echo this build is broken >&2; exit 3")
 		id := submitBuild(t, th.admin, srpm, nil)
-		assert.Equal(t, koji.TaskFailed, th.waitLong(t, id, koji.TaskClosed, koji.TaskFailed).State)
-		arch := children(t, th, id)["buildArch"]
+		assert.Equal(t, koji.TaskFailed, waitLong(t, th.admin, id, koji.TaskClosed, koji.TaskFailed).State)
+		arch := children(t, th.admin, id)["buildArch"]
 		require.NotNil(t, arch)
 		assert.Equal(t, koji.TaskFailed, th.waitState(t, arch.ID, koji.TaskFailed, koji.TaskClosed).State)
-		f := taskFailure(t, th, arch.ID)
+		f := taskFailure(t, th.admin, arch.ID)
 		assert.Equal(t, int(koji.ErrBuild), f.Code)
 		assert.Contains(t, f.String, "rpmbuild exited with status 1; see build.log")
-		assert.Equal(t, f.String, taskFailure(t, th, id).String, "the parent fails with the subtask's fault")
+		assert.Equal(t, f.String, taskFailure(t, th.admin, id).String, "the parent fails with the subtask's fault")
 
 		log, err := os.ReadFile(filepath.Join(th.topDir, "work", koji.PathInfo{}.TaskRelPath(arch.ID), "build.log"))
 		require.NoError(t, err)
@@ -202,7 +212,7 @@ func TestCancelRunningBuild(t *testing.T) {
 			require.True(t, time.Now().Before(deadline), "rpmbuild's %%build did not start")
 			time.Sleep(50 * time.Millisecond)
 		}
-		arch := children(t, th, id)["buildArch"]
+		arch := children(t, th.admin, id)["buildArch"]
 		require.NotNil(t, arch)
 		require.NoError(t, th.admin.CancelTask(context.Background(), id, true))
 		canceled := time.Now()
@@ -235,73 +245,80 @@ func sleeping(t *testing.T, nap string) bool {
 func TestBuildAndRepo(t *testing.T) {
 	testenv.Command(t, "createrepo_c")
 	eachBackend(t, func(t *testing.T, dsn string) {
-		ctx := context.Background()
 		th := startHub(t, dsn, false)
 		buildSetup(t, th, "hello")
-		srpm := makeSRPM(t, "hello", "true")
-		id := submitBuild(t, th.admin, srpm, nil)
-		info := th.waitLong(t, id, koji.TaskClosed, koji.TaskFailed)
-		if info.State == koji.TaskFailed {
-			t.Fatalf("build failed: %v", taskFailure(t, th, id))
-		}
-		kids := children(t, th, id)
-		require.Contains(t, kids, "tagBuild")
-		assert.Equal(t, koji.TaskClosed, kids["tagBuild"].State)
-
-		b, err := th.admin.GetBuild(ctx, "hello-1.0-1", nil)
-		require.NoError(t, err)
-		require.NotNil(t, b)
-		assert.Equal(t, koji.BuildComplete, b.State)
-		require.NotNil(t, b.TaskID)
-		assert.Equal(t, id, *b.TaskID)
-		var rpms []map[string]any
-		require.NoError(t, th.admin.Call(ctx, "listBuildRPMs", &rpms, b.ID))
-		require.Len(t, rpms, 2)
-		pi := koji.PathInfo{TopDir: th.topDir}
-		for _, r := range rpms {
-			nvra := fmt.Sprintf("%s-%s-%s.%s", r["name"], r["version"], r["release"], r["arch"])
-			assert.Contains(t, []string{"hello-1.0-1.noarch", "hello-1.0-1.src"}, nvra)
-			file := filepath.Join(pi.Build(b), r["arch"].(string), nvra+".rpm")
-			p, err := rpm.ReadFile(file)
-			require.NoError(t, err, "the package is under packages/")
-			assert.Equal(t, nvra, p.NVRA())
-			assert.Equal(t, p.PayloadHash(), r["payloadhash"])
-		}
-		assert.FileExists(t, filepath.Join(pi.BuildLogs(b), "noarch", "build.log"))
-		tagged, err := th.admin.ListTagged(ctx, "dest-tag", nil)
-		require.NoError(t, err)
-		require.Len(t, tagged, 1)
-		assert.Equal(t, "hello-1.0-1", tagged[0].NVR)
-
-		var repoTask int
-		require.NoError(t, th.admin.Call(ctx, "newRepo", &repoTask, "dest-tag"))
-		rinfo := th.waitLong(t, repoTask, koji.TaskClosed, koji.TaskFailed)
-		if rinfo.State == koji.TaskFailed {
-			t.Fatalf("newRepo failed: %v", taskFailure(t, th, repoTask))
-		}
-		var res []int
-		require.NoError(t, th.admin.GetTaskResult(ctx, repoTask, true, &res))
-		require.Len(t, res, 2)
-		var repo map[string]any
-		require.NoError(t, th.admin.Call(ctx, "getRepo", &repo, "dest-tag"))
-		require.NotNil(t, repo)
-		assert.EqualValues(t, res[0], repo["id"])
-		assert.EqualValues(t, 1, repo["state"], "READY")
-		dir := pi.Repo(res[0], "dest-tag")
-		assert.FileExists(t, filepath.Join(dir, "x86_64", "repodata", "repomd.xml"))
-		repomd, err := os.ReadFile(filepath.Join(dir, "x86_64", "repodata", "repomd.xml"))
-		require.NoError(t, err)
-		assert.Contains(t, string(repomd), `<data type="primary">`)
-		primary, err := filepath.Glob(filepath.Join(dir, "x86_64", "repodata", "*primary.sqlite*"))
-		require.NoError(t, err)
-		assert.NotEmpty(t, primary, "createrepo_c -d makes the sqlite databases")
-		primary, err = filepath.Glob(filepath.Join(dir, "x86_64", "repodata", "*primary.xml.gz"))
-		require.NoError(t, err)
-		require.Len(t, primary, 1)
-		xml := gunzip(t, primary[0])
-		assert.Contains(t, xml, `packages="1"`)
-		assert.Contains(t, xml, `<location href="toplink/packages/hello/1.0/1/noarch/hello-1.0-1.noarch.rpm"/>`)
+		buildAndRepo(t, th.admin, th.topDir)
 	})
+}
+
+// buildAndRepo builds hello-1.0-1 into target and then a repo of
+// dest-tag, as the admin c of the hub whose files are under top, and
+// checks them (TestBuildAndRepo).
+func buildAndRepo(t *testing.T, c *koji.Client, top string) {
+	ctx := context.Background()
+	srpm := makeSRPM(t, "hello", "true")
+	id := submitBuild(t, c, srpm, nil)
+	info := waitLong(t, c, id, koji.TaskClosed, koji.TaskFailed)
+	if info.State == koji.TaskFailed {
+		t.Fatalf("build failed: %v", taskFailure(t, c, id))
+	}
+	kids := children(t, c, id)
+	require.Contains(t, kids, "tagBuild")
+	assert.Equal(t, koji.TaskClosed, kids["tagBuild"].State)
+
+	b, err := c.GetBuild(ctx, "hello-1.0-1", nil)
+	require.NoError(t, err)
+	require.NotNil(t, b)
+	assert.Equal(t, koji.BuildComplete, b.State)
+	require.NotNil(t, b.TaskID)
+	assert.Equal(t, id, *b.TaskID)
+	var rpms []map[string]any
+	require.NoError(t, c.Call(ctx, "listBuildRPMs", &rpms, b.ID))
+	require.Len(t, rpms, 2)
+	pi := koji.PathInfo{TopDir: top}
+	for _, r := range rpms {
+		nvra := fmt.Sprintf("%s-%s-%s.%s", r["name"], r["version"], r["release"], r["arch"])
+		assert.Contains(t, []string{"hello-1.0-1.noarch", "hello-1.0-1.src"}, nvra)
+		file := filepath.Join(pi.Build(b), r["arch"].(string), nvra+".rpm")
+		p, err := rpm.ReadFile(file)
+		require.NoError(t, err, "the package is under packages/")
+		assert.Equal(t, nvra, p.NVRA())
+		assert.Equal(t, p.PayloadHash(), r["payloadhash"])
+	}
+	assert.FileExists(t, filepath.Join(pi.BuildLogs(b), "noarch", "build.log"))
+	tagged, err := c.ListTagged(ctx, "dest-tag", nil)
+	require.NoError(t, err)
+	require.Len(t, tagged, 1)
+	assert.Equal(t, "hello-1.0-1", tagged[0].NVR)
+
+	var repoTask int
+	require.NoError(t, c.Call(ctx, "newRepo", &repoTask, "dest-tag"))
+	rinfo := waitLong(t, c, repoTask, koji.TaskClosed, koji.TaskFailed)
+	if rinfo.State == koji.TaskFailed {
+		t.Fatalf("newRepo failed: %v", taskFailure(t, c, repoTask))
+	}
+	var res []int
+	require.NoError(t, c.GetTaskResult(ctx, repoTask, true, &res))
+	require.Len(t, res, 2)
+	var repo map[string]any
+	require.NoError(t, c.Call(ctx, "getRepo", &repo, "dest-tag"))
+	require.NotNil(t, repo)
+	assert.EqualValues(t, res[0], repo["id"])
+	assert.EqualValues(t, 1, repo["state"], "READY")
+	dir := pi.Repo(res[0], "dest-tag")
+	assert.FileExists(t, filepath.Join(dir, "x86_64", "repodata", "repomd.xml"))
+	repomd, err := os.ReadFile(filepath.Join(dir, "x86_64", "repodata", "repomd.xml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(repomd), `<data type="primary">`)
+	primary, err := filepath.Glob(filepath.Join(dir, "x86_64", "repodata", "*primary.sqlite*"))
+	require.NoError(t, err)
+	assert.NotEmpty(t, primary, "createrepo_c -d makes the sqlite databases")
+	primary, err = filepath.Glob(filepath.Join(dir, "x86_64", "repodata", "*primary.xml.gz"))
+	require.NoError(t, err)
+	require.Len(t, primary, 1)
+	xml := gunzip(t, primary[0])
+	assert.Contains(t, xml, `packages="1"`)
+	assert.Contains(t, xml, `<location href="toplink/packages/hello/1.0/1/noarch/hello-1.0-1.noarch.rpm"/>`)
 }
 
 // gunzip reads a gzip file.

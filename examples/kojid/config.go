@@ -25,21 +25,26 @@ type settings struct {
 	maxJobs                   int
 	minSpace                  int64
 	workDir, topURL           string
+	topDir                    string
+	rpmbuildTimeout           time.Duration
 	useFastUpload             bool
 	level                     slog.Level
 }
 
 // ignored are kojid.conf options this builder accepts but does not use
-// (it runs no mock, SCM checkouts or plugins).
+// (it runs no mock, SCM checkouts or plugins; it always runs createrepo_c,
+// afresh, and fails a build at its first failed arch).
 var ignored = map[string]bool{
-	"topdir": true, "mockdir": true, "mockuser": true, "host_principal_format": true,
+	"mockdir": true, "mockuser": true, "host_principal_format": true,
 	"retry_interval": true, "max_retries": true, "offline_retry": true, "offline_retry_interval": true,
 	"timeout": true, "allowed_scms": true, "allowed_scms_use_config": true, "allowed_scms_use_policy": true,
 	"task_avail_delay": true, "buildroot_basic_cleanup_delay": true, "buildroot_final_cleanup_delay": true,
-	"failed_buildroot_lifetime": true, "rpmbuild_timeout": true, "plugin": true, "plugins": true,
+	"failed_buildroot_lifetime": true, "plugin": true, "plugins": true,
 	"pluginpath": true, "packager": true, "vendor": true, "distribution": true, "mockhost": true,
 	"smtphost": true, "smtp_user": true, "smtp_pass": true, "from_addr": true, "admin_emails": true,
 	"no_ssl_verify": true, "serverca_path": true,
+	"use_createrepo_c": true, "createrepo_skip_stat": true, "createrepo_update": true,
+	"literal_task_arches": true, "build_arch_can_fail": true,
 }
 
 // loadSettings reads the flags and the file -config names; a flag given
@@ -125,6 +130,14 @@ func (s *settings) apply(values map[string]string) error {
 			s.workDir = v
 		case "topurl":
 			s.topURL = v
+		case "topdir":
+			s.topDir = v
+		case "rpmbuild_timeout":
+			var secs float64
+			if _, err = fmt.Sscan(v, &secs); err == nil && secs <= 0 {
+				err = errors.New("not positive")
+			}
+			s.rpmbuildTimeout = time.Duration(secs * float64(time.Second))
 		case "sleeptime":
 			var secs float64
 			if _, err = fmt.Sscan(v, &secs); err == nil && secs <= 0 {

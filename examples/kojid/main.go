@@ -1,12 +1,16 @@
 // Command kojid is a Koji builder made with package builder: it logs in
 // to a hub as a host, by client certificate, Kerberos keytab or password,
-// and runs sleep tasks until SIGINT or SIGTERM, when it frees its running
-// tasks and logs out.
+// and runs sleep, build, buildArch, tagBuild, newRepo and createrepo
+// tasks until SIGINT or SIGTERM, when it frees its running tasks and logs
+// out. Builds run rpmbuild on the host itself, as the daemon's user (no
+// mock, no chroot: see builder.BuildArch); the SRPMs and repo contents
+// come from topurl, or for repos from topdir when it is set (the hub's
+// files mounted here, as upstream kojid needs them).
 //
 // It reads a kojid.conf-style file ([kojid] section, upstream's option
 // names: server, serverca, cert, krb_principal, keytab, ccache, user,
-// password, sleeptime, maxjobs, minspace, workdir, topurl,
-// use_fast_upload, log_level); flags override it:
+// password, sleeptime, maxjobs, minspace, workdir, topurl, topdir,
+// rpmbuild_timeout, use_fast_upload, log_level); flags override it:
 //
 //	kojid -config /etc/kojid/kojid.conf
 //	kojid -server https://koji.example.com/kojihub -cert host.pem -key host.key -serverca ca.pem
@@ -62,7 +66,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		Client: client, Auth: a, ForceLock: s.forceLock,
 		SleepTime: s.sleepTime, MaxJobs: s.maxJobs, MinSpace: s.minSpace, WorkDir: s.workDir,
 		TopURL: s.topURL, UseFastUpload: &fast, Logger: logger,
-	}, builder.Sleep{})
+	}, builder.Sleep{}, builder.Build{}, &builder.BuildArch{Timeout: s.rpmbuildTimeout}, builder.TagBuild{},
+		builder.NewRepo{TopDir: s.topDir}, builder.Createrepo{TopDir: s.topDir})
 	if err != nil {
 		return err
 	}

@@ -175,6 +175,22 @@ func TestBinary(t *testing.T) {
 			assert.Empty(t, left, "the temporary directory is removed")
 		})
 	}
+	// A machine without rpmbuild (a PATH without it): the fallback, said
+	// so on the output; -v logs the hub's and the builder's work.
+	t.Run("no rpmbuild", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, "-v")
+		cmd.Env = append(os.Environ(), "PATH="+t.TempDir(), "TMPDIR="+t.TempDir())
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		require.NoError(t, cmd.Run(), "stdout:\n%s\nstderr:\n%s", &stdout, &stderr)
+		assert.True(t, strings.HasPrefix(stdout.String(), "rpmbuild not found: building hello with gokoji's pure-Go RPM writer instead\n"), stdout.String())
+		assert.Contains(t, stdout.String(), "Wrote hello-1.0-1.src.rpm with gokoji's RPM writer (internal/rpm)\n")
+		checkOutput(t, stdout.String())
+		assert.Contains(t, stderr.String(), "side=hub")
+		assert.Contains(t, stderr.String(), "side=builder")
+	})
 	t.Run("bad flag", func(t *testing.T) {
 		cmd := exec.Command(bin, "-nope")
 		out, err := cmd.CombinedOutput()
