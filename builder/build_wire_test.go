@@ -91,15 +91,20 @@ func (ca *testCA) client(t *testing.T, url, cn string) (*koji.Client, koji.Authe
 	return c, &auth.SSL{Certificate: &tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}}
 }
 
-// runHubProgram builds examples/kojihub and runs it on HTTPS with
-// client certificates, the admin kojiadmin, on the database dsn (a
-// PostgreSQL URL, or "" for SQLite in its data directory), and returns
-// its URL and files directory.
-func runHubProgram(t *testing.T, ca *testCA, dsn string) (url, top string) {
+// buildHubProgram builds examples/kojihub.
+func buildHubProgram(t *testing.T) string {
 	goTool := testenv.Command(t, "go")
 	bin := filepath.Join(t.TempDir(), "kojihub")
 	out, err := exec.Command(goTool, "build", "-o", bin, "../examples/kojihub").CombinedOutput()
 	require.NoError(t, err, "%s", out)
+	return bin
+}
+
+// runHubProgram runs the kojihub program bin on HTTPS with
+// client certificates, the admin kojiadmin, on the database dsn (a
+// PostgreSQL URL, or "" for SQLite in its data directory), and returns
+// its URL and files directory.
+func runHubProgram(t *testing.T, bin string, ca *testCA, dsn string) (url, top string) {
 	caFile := filepath.Join(ca.dir, "ca.pem")
 	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw}), 0o600))
 	certFile, keyFile := ca.files(t, "127.0.0.1")
@@ -110,7 +115,6 @@ func runHubProgram(t *testing.T, ca *testCA, dsn string) (url, top string) {
 		args = append(args, "-db", dsn)
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Stdout = nil
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -154,6 +158,7 @@ func runHubProgram(t *testing.T, ca *testCA, dsn string) (url, top string) {
 func TestBuildAgainstHubProgram(t *testing.T) {
 	testenv.Command(t, "rpmbuild")
 	testenv.Command(t, "createrepo_c")
+	bin := buildHubProgram(t)
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			var dsn string
@@ -161,7 +166,7 @@ func TestBuildAgainstHubProgram(t *testing.T) {
 				dsn = testenv.PostgresDSN(t)
 			}
 			ca := newTestCA(t)
-			url, top := runHubProgram(t, ca, dsn)
+			url, top := runHubProgram(t, bin, ca, dsn)
 			ctx := context.Background()
 			admin, a := ca.client(t, url, "kojiadmin")
 			require.NoError(t, admin.Login(ctx, a))
