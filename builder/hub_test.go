@@ -48,7 +48,7 @@ type testHub struct {
 // startHub starts a hub on dsn. upstream leaves out gokoji's long-poll
 // methods, host.waitTasks and host.taskWaitAny, as an upstream hub has
 // neither; its scheduler then runs at every poll.
-func startHub(t *testing.T, dsn string, upstream bool) *testHub {
+func startHub(t testing.TB, dsn string, upstream bool) *testHub {
 	cfg := hubserver.KojiConfig{DSN: dsn, Admin: "kojiadmin", TopDir: t.TempDir()}
 	cfg.Logger = testLogger().With("side", "hub")
 	if upstream {
@@ -72,14 +72,14 @@ func startHub(t *testing.T, dsn string, upstream bool) *testHub {
 
 // client returns an anonymous client of a front end of the hub whose
 // client certificate is name's, and the login with it.
-func (th *testHub) client(t *testing.T, name string) (*koji.Client, koji.Authenticator) {
+func (th *testHub) client(t testing.TB, name string) (*koji.Client, koji.Authenticator) {
 	c, a, _ := th.frontEnd(t, name)
 	return c, a
 }
 
 // frontEnd is client, with the URL where the front end serves the hub's
 // files (its topurl), as examples/kojihub serves them at /kojifiles.
-func (th *testHub) frontEnd(t *testing.T, name string) (*koji.Client, koji.Authenticator, string) {
+func (th *testHub) frontEnd(t testing.TB, name string) (*koji.Client, koji.Authenticator, string) {
 	cfg := th.koji.HubConfig()
 	inner := cfg.Middleware
 	files := http.StripPrefix("/kojifiles", th.koji.FilesHandler())
@@ -101,13 +101,13 @@ func (th *testHub) frontEnd(t *testing.T, name string) (*koji.Client, koji.Authe
 }
 
 // addHost adds a builder host (x86_64, capacity 2) as the admin.
-func (th *testHub) addHost(t *testing.T, name string) {
+func (th *testHub) addHost(t testing.TB, name string) {
 	require.NoError(t, th.admin.Call(context.Background(), "addHost", nil, name, []string{"x86_64"}))
 }
 
 // daemon returns a daemon logged in as the host name (added if new),
 // with short intervals, not started.
-func (th *testHub) daemon(t *testing.T, name string, edit func(*builder.Config), handlers ...builder.Handler) *builder.Daemon {
+func (th *testHub) daemon(t testing.TB, name string, edit func(*builder.Config), handlers ...builder.Handler) *builder.Daemon {
 	hosts, err := th.admin.ListHosts(context.Background(), nil)
 	require.NoError(t, err)
 	if !slices.ContainsFunc(hosts, func(h *koji.Host) bool { return h.Name == name }) {
@@ -126,7 +126,7 @@ func (th *testHub) daemon(t *testing.T, name string, edit func(*builder.Config),
 }
 
 // start starts d and stops it when the test ends.
-func start(t *testing.T, d *builder.Daemon) {
+func start(t testing.TB, d *builder.Daemon) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, d.Start(ctx))
@@ -138,7 +138,7 @@ func start(t *testing.T, d *builder.Daemon) {
 }
 
 // makeTask makes a task as the admin.
-func (th *testHub) makeTask(t *testing.T, method string, args ...any) int {
+func (th *testHub) makeTask(t testing.TB, method string, args ...any) int {
 	if args == nil {
 		args = []any{}
 	}
@@ -148,7 +148,7 @@ func (th *testHub) makeTask(t *testing.T, method string, args ...any) int {
 }
 
 // waitState waits up to 30s for the task to reach one of the states.
-func (th *testHub) waitState(t *testing.T, id int, states ...koji.TaskState) *koji.Task {
+func (th *testHub) waitState(t testing.TB, id int, states ...koji.TaskState) *koji.Task {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
