@@ -175,6 +175,9 @@ func (s *Service) resolvePackage(ctx context.Context, c *Collection, repo *Repo,
 		changes = diffDeps(prev, res.deps())
 	}
 	prio := s.cfg.Priorities.DependencyPriority(changes)
+	s.log.Debug("rebuild: package resolved", slog.String("package", p.Name), slog.Int("repo", repo.ID),
+		slog.Bool("ok", res.OK()), slog.Int("baseline", len(prev)), slog.Int("installed", len(res.Installed)),
+		slog.Int("changes", len(changes)))
 	var after *Package
 	err = s.db.Update(ctx, func(tx *rstore.Tx) error {
 		cur, err := tx.Package(ctx, p.ID, true)
