@@ -335,7 +335,7 @@ func (j *buildJob) archList(ctx context.Context, hdr *rpm.Package, extra string)
 	}
 	var tagArches []string
 	for _, a := range arches {
-		tagArches = append(tagArches, canonArch(a))
+		tagArches = append(tagArches, koji.CanonArch(a))
 	}
 	list := append(slices.Clone(arches), strings.Fields(extra)...)
 	buildArchs, _ := hdr.Header.Strings(tagBuildArchs)
@@ -358,7 +358,7 @@ func (j *buildJob) archList(ctx context.Context, hdr *rpm.Package, extra string)
 	}
 	var out []string
 	for _, a := range list {
-		if (a == "noarch" || slices.Contains(tagArches, canonArch(a))) && !slices.Contains(out, a) {
+		if (a == "noarch" || slices.Contains(tagArches, koji.CanonArch(a))) && !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}
@@ -395,7 +395,7 @@ func (j *buildJob) runAndImport(ctx context.Context, arches []string, scratch bo
 	ids := make([]int, len(arches))
 	for i, arch := range arches {
 		id, err := j.t.Subtask(ctx, "buildArch", []any{j.src, j.buildTag, arch, i == 0, archOpts},
-			&SubtaskOptions{Label: arch, Arch: canonArch(arch)})
+			&SubtaskOptions{Label: arch, Arch: koji.CanonArch(arch)})
 		if err != nil {
 			return err
 		}

@@ -209,7 +209,7 @@ func (*BuildArch) findArch(ctx context.Context, t *Task, arch string, root any, 
 func canonSet(arches []string) []string {
 	var out []string
 	for _, a := range arches {
-		if c := canonArch(a); !slices.Contains(out, c) {
+		if c := koji.CanonArch(a); !slices.Contains(out, c) {
 			out = append(out, c)
 		}
 	}
@@ -389,7 +389,7 @@ func newBuildroot(ctx context.Context, t *Task, repoID *int64, arch string) (*bu
 	if err != nil || !has {
 		return br, err
 	}
-	if err := t.Client.CallKw(ctx, "host.newBuildRoot", &br.id, []any{*repoID, canonArch(arch)}, map[string]any{"task_id": t.ID}); err != nil {
+	if err := t.Client.CallKw(ctx, "host.newBuildRoot", &br.id, []any{*repoID, koji.CanonArch(arch)}, map[string]any{"task_id": t.ID}); err != nil {
 		return nil, fmt.Errorf("builder: host.newBuildRoot: %w", err)
 	}
 	return br, br.setState(ctx, "WAITING")

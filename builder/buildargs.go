@@ -3,7 +3,6 @@ package builder
 import (
 	"context"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 
@@ -60,32 +59,6 @@ func intArg(method, name string, v any) (int64, error) {
 		return 0, Fail(koji.ErrParameter, "%s: %s must be an integer, not %T", method, name, v)
 	}
 	return n, nil
-}
-
-// canonArch is koji.canonArch: the canonical arch of an arch.
-func canonArch(arch string) string {
-	match := func(p string) bool { ok, _ := path.Match(p, arch); return ok }
-	switch {
-	case match("i?86") || arch == "athlon":
-		return "i386"
-	case arch == "ia32e":
-		return "x86_64"
-	case arch == "ppc64le":
-		return "ppc64le"
-	case match("ppc64*"):
-		return "ppc64"
-	case match("sparc64*"):
-		return "sparc64"
-	case match("sparc*"):
-		return "sparc"
-	case match("alpha*"):
-		return "alpha"
-	case match("arm*h*"):
-		return "armhfp"
-	case match("arm*"):
-		return "arm"
-	}
-	return arch
 }
 
 // hubHas reports whether the hub serves method (system.listMethods), for

@@ -162,7 +162,7 @@ func (n NewRepo) arches(tag string, tagArches []string, repoID int64, separateSr
 		out = append(out, "src")
 	}
 	for _, a := range tagArches {
-		if c := canonArch(a); c != "noarch" && c != "src" && !slices.Contains(out, c) {
+		if c := koji.CanonArch(a); c != "noarch" && c != "src" && !slices.Contains(out, c) {
 			out = append(out, c)
 		}
 	}

@@ -230,7 +230,7 @@ func (k *Koji) writeRepoDir(ctx context.Context, top string, tinfo map[string]an
 	}
 	{
 		for _, a := range strings.Fields(tagArches) {
-			a = canonArch(a)
+			a = koji.CanonArch(a)
 			if a != "src" && a != "noarch" && !slices.Contains(arches, a) {
 				arches = append(arches, a)
 			}
@@ -351,7 +351,7 @@ func addBuildRPMs(ctx context.Context, tx *store.Tx, b map[string]any, arches []
 				}
 			}
 		default:
-			if a := canonArch(r.Arch); slices.Contains(arches, a) {
+			if a := koji.CanonArch(r.Arch); slices.Contains(arches, a) {
 				to = append(to, a)
 			}
 		}
@@ -488,8 +488,8 @@ func repoMoves(dir, work string, data map[string]any) ([]repoMove, error) {
 		if !localPath(upload) {
 			return nil, fault(koji.ErrGeneric, "Invalid upload path: %s", upload)
 		}
-		archdir := filepath.Join(dir, canonArch(arch))
-		if !localPath(canonArch(arch)) || !isDir(archdir) {
+		archdir := filepath.Join(dir, koji.CanonArch(arch))
+		if !localPath(koji.CanonArch(arch)) || !isDir(archdir) {
 			return nil, fault(koji.ErrGeneric, "Repo arch directory missing: %s", archdir)
 		}
 		for _, f := range files {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path"
 	"slices"
 	"strings"
 
+	"github.com/gokoji/gokoji/koji"
 	"github.com/gokoji/gokoji/xmlrpc"
 )
 
@@ -94,7 +94,7 @@ func (k *Koji) autoArchRefusals(ctx context.Context, log *slog.Logger, taskID, c
 	}
 	var tagArches []string
 	for _, a := range strings.Fields(*arches) {
-		tagArches = append(tagArches, canonArch(a))
+		tagArches = append(tagArches, koji.CanonArch(a))
 	}
 	if len(tagArches) == 0 {
 		log.Warn(fmt.Sprintf("No arches for tag %s [%d]", taginfo["name"], taginfo["id"]))
@@ -151,30 +151,4 @@ func taskParams(names []string, arglist []any) (map[string]any, bool) {
 		}
 	}
 	return out, true
-}
-
-// canonArch is koji.canonArch.
-func canonArch(arch string) string {
-	match := func(p string) bool { ok, _ := path.Match(p, arch); return ok }
-	switch {
-	case match("i?86") || arch == "athlon":
-		return "i386"
-	case arch == "ia32e":
-		return "x86_64"
-	case arch == "ppc64le":
-		return "ppc64le"
-	case match("ppc64*"):
-		return "ppc64"
-	case match("sparc64*"):
-		return "sparc64"
-	case match("sparc*"):
-		return "sparc"
-	case match("alpha*"):
-		return "alpha"
-	case match("arm*h*"):
-		return "armhfp"
-	case match("arm*"):
-		return "arm"
-	}
-	return arch
 }
