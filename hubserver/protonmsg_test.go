@@ -36,6 +36,7 @@ const testBrokerAddr = "127.0.0.1:5672"
 // test is Unavailable when no broker answers.
 func brokerQueue(t *testing.T) (messages.Config, <-chan amqp.Delivery) {
 	t.Helper()
+	testenv.ShareBroker(t)
 	url := "amqp://guest:guest@" + testBrokerAddr + "/"
 	conn, err := amqp.DialConfig(url, amqp.Config{Dial: amqp.DefaultDial(3 * time.Second)})
 	if err != nil {

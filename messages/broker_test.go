@@ -25,13 +25,15 @@ import (
 // These tests run against the RabbitMQ server on this machine (CI starts
 // it; .ci/run checks it), each on an exchange and a queue of its own,
 // deleted when it ends. They do not run in parallel: two of them restart
-// the broker's connections.
+// the broker's connections, holding testenv's broker lock exclusively so
+// that no other package's test uses the broker meanwhile.
 const testBrokerURL = "amqp://guest:guest@127.0.0.1:5672/"
 
 // testBroker returns a Config for a fresh exchange and queue, or stops
 // the test as Unavailable when no broker answers.
 func testBroker(t *testing.T) Config {
 	t.Helper()
+	testenv.ShareBroker(t)
 	conn, err := amqp.DialConfig(testBrokerURL, amqp.Config{Dial: amqp.DefaultDial(3 * time.Second)})
 	if err != nil {
 		testenv.Unavailable(t, "RabbitMQ at %s: %v", testBrokerURL, err)
@@ -474,6 +476,7 @@ func rabbitmqctl(t *testing.T, args ...string) {
 // closed, or a network failure): both sides reconnect.
 func TestBrokerClosesConnections(t *testing.T) {
 	testenv.Command(t, "rabbitmqctl")
+	testenv.DisruptBroker(t) // it closes other packages' connections too
 	restartTest(t, false, func(t *testing.T) {
 		rabbitmqctl(t, "close_all_connections", "gokoji messages test")
 	}, func(*testing.T) {})
@@ -486,6 +489,7 @@ func TestBrokerRestart(t *testing.T) {
 		t.Skip("restarts the broker; skipped with -short")
 	}
 	testenv.Command(t, "rabbitmqctl")
+	testenv.DisruptBroker(t)
 	restartTest(t, true, func(t *testing.T) {
 		t.Cleanup(func() { // never leave the broker stopped
 			_ = exec.Command("rabbitmqctl", "start_app").Run()

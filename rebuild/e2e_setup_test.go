@@ -42,6 +42,7 @@ func testLogger() *slog.Logger {
 // own, deleted with its queues when the test ends, or stops the test as
 // Unavailable without a broker.
 func broker(t *testing.T) messages.Config {
+	testenv.ShareBroker(t)
 	conn, err := amqp.DialConfig(brokerURL, amqp.Config{Dial: amqp.DefaultDial(3 * time.Second)})
 	if err != nil {
 		testenv.Unavailable(t, "RabbitMQ at %s: %v", brokerURL, err)
