@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,6 +159,10 @@ type KojiHub struct {
 func NewKojiHub(c *koji.Client, cacheDir string) *KojiHub {
 	return &KojiHub{Client: c, CacheDir: cacheDir, srpms: map[string]*SRPM{}}
 }
+
+// HTTPClient returns the client's HTTP client, which the default
+// RepoLoader fetches repo metadata with.
+func (h *KojiHub) HTTPClient() *http.Client { return h.Client.HTTPClient() }
 
 // TagArches implements Hub.
 func (h *KojiHub) TagArches(ctx context.Context, tag string) ([]string, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -16,9 +17,9 @@ import (
 type Config struct {
 	Store *Store
 	Hub   Hub
-	// Loader reads repo metadata for dependency resolution. Without it
-	// nothing is resolved, and only packages with SkipResolution are
-	// scheduled.
+	// Loader reads repo metadata for dependency resolution; by default a
+	// RepodataLoader on the Hub's HTTP client when it has one (KojiHub's
+	// HTTPClient), http.DefaultClient otherwise.
 	Loader RepoLoader
 	// Notifier is told of package and collection state changes; nil
 	// tells no one.
@@ -83,6 +84,13 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.ScheduleInterval, 3*time.Second)
 	setDefault(&c.PollInterval, 20*time.Minute)
 	setDefault(&c.ResolveInterval, 3*time.Second)
+	if c.Loader == nil {
+		hc := http.DefaultClient
+		if h, ok := c.Hub.(interface{ HTTPClient() *http.Client }); ok {
+			hc = h.HTTPClient()
+		}
+		c.Loader = RepodataLoader{HTTP: hc}
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -181,9 +189,6 @@ func (s *Service) Run(ctx context.Context) error {
 // Resolve runs the repo resolver on every collection, then the build
 // resolver.
 func (s *Service) Resolve(ctx context.Context) error {
-	if s.cfg.Loader == nil {
-		return nil
-	}
 	return errors.Join(s.ResolveRepos(ctx), s.ResolveBuilds(ctx))
 }
 
