@@ -199,9 +199,11 @@ func (d *Daemon) runHandler(ctx context.Context, t *Task) (any, error) {
 	return result, err
 }
 
-// report ends the task as the handler's result or error says.
+// report ends the task as the handler's result or error says. It calls
+// on the task's own subsession, as a kojid task process does: the
+// daemon's session may be held by host.waitTasks for up to SleepTime.
 func (d *Daemon) report(ctx context.Context, t *Task, result any, err error) error {
-	host := d.c.HostAPI()
+	host := t.Host()
 	var refuse *RefuseError
 	var p *panicError
 	switch {
@@ -217,13 +219,13 @@ func (d *Daemon) report(ctx context.Context, t *Task, result any, err error) err
 		return cerr
 	case errors.As(err, &refuse):
 		t.Logger.Info("builder: task refused", "soft", refuse.Soft, "msg", refuse.Msg)
-		return refuseTask(ctx, d.c, t.ID, refuse.Soft, refuse.Msg)
+		return refuseTask(ctx, t.Client, t.ID, refuse.Soft, refuse.Msg)
 	case errors.Is(err, ErrRestart):
 		t.Logger.Info("builder: restart requested; freeing the task")
 		d.mu.Lock()
 		d.restart = true
 		d.mu.Unlock()
-		return freeTasks(ctx, d.c, []int{t.ID})
+		return freeTasks(ctx, t.Client, []int{t.ID})
 	case errors.As(err, &p):
 		t.Logger.Error("builder: handler panicked", "panic", fmt.Sprint(p.value))
 		return host.FailTask(ctx, t.ID, panicFault(p))

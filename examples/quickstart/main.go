@@ -39,6 +39,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/gokoji/gokoji/builder"
 )
 
 func main() {
@@ -77,6 +79,9 @@ type options struct {
 	Dir string
 	// Log receives the hub's and the builder's logs; nil discards them.
 	Log io.Writer
+	// wrapBuildArch, set by tests, replaces the buildArch handler with
+	// one made from it, to hold a build open.
+	wrapBuildArch func(builder.Handler) builder.Handler
 }
 
 // logger is the logger of opts.Log.

@@ -18,7 +18,7 @@ import (
 )
 
 // watchInterval is how often the watch polls the hub: often, since the
-// build takes seconds.
+// build takes a second or two.
 const watchInterval = 200 * time.Millisecond
 
 // timeFormat is how times are printed.
@@ -57,6 +57,9 @@ func run(ctx context.Context, out io.Writer, opts options) (err error) {
 	var buildArch builder.Handler = pureGoBuildArch{}
 	if rpmbuild != "" {
 		buildArch = &builder.BuildArch{RPMBuild: rpmbuild}
+	}
+	if opts.wrapBuildArch != nil {
+		buildArch = opts.wrapBuildArch(buildArch)
 	}
 
 	w, err := startWorld(ctx, dir, arch, buildArch, opts.logger())

@@ -121,12 +121,11 @@ func startWorld(ctx context.Context, dir, arch string, buildArch builder.Handler
 	d, err := builder.New(builder.Config{
 		Client: w.host, Auth: &auth.SSL{Certificate: cert},
 		WorkDir: filepath.Join(dir, "builder"), TopURL: w.filesURL(),
-		// A demo on any machine: no free space or load limits, and short
-		// intervals so that it reacts at once (a task's host.closeTask
-		// goes on the daemon's session, after its host.waitTasks poll
-		// returns, so that a long SleepTime delays each task's end).
-		MinSpace: -1, MaxLoad: -1,
-		SleepTime: 500 * time.Millisecond, CheckInterval: 500 * time.Millisecond, LogInterval: 500 * time.Millisecond,
+		// A demo on any machine: no free space or load limits, and logs
+		// sent often so that they show progress at once. The default
+		// sleeptime costs nothing: host.waitTasks answers as soon as the
+		// hub assigns a task.
+		MinSpace: -1, MaxLoad: -1, CheckInterval: 500 * time.Millisecond, LogInterval: 500 * time.Millisecond,
 		Logger: log.With("side", "builder"),
 	}, builder.Build{}, buildArch, builder.TagBuild{})
 	if err != nil {
