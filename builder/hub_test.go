@@ -49,7 +49,12 @@ type testHub struct {
 // methods, host.waitTasks and host.taskWaitAny, as an upstream hub has
 // neither; its scheduler then runs at every poll.
 func startHub(t testing.TB, dsn string, upstream bool) *testHub {
-	cfg := hubserver.KojiConfig{DSN: dsn, Admin: "kojiadmin", TopDir: t.TempDir()}
+	return startHubWith(t, dsn, upstream, hubserver.SchedulerConfig{})
+}
+
+// startHubWith is startHub with the scheduler's settings.
+func startHubWith(t testing.TB, dsn string, upstream bool, sched hubserver.SchedulerConfig) *testHub {
+	cfg := hubserver.KojiConfig{DSN: dsn, Admin: "kojiadmin", TopDir: t.TempDir(), Scheduler: sched}
 	cfg.Logger = testLogger().With("side", "hub")
 	if upstream {
 		cfg.Scheduler.RunInterval = time.Millisecond
@@ -80,6 +85,18 @@ func (th *testHub) client(t testing.TB, name string) (*koji.Client, koji.Authent
 // frontEnd is client, with the URL where the front end serves the hub's
 // files (its topurl), as examples/kojihub serves them at /kojifiles.
 func (th *testHub) frontEnd(t testing.TB, name string) (*koji.Client, koji.Authenticator, string) {
+	url, pki := th.startFrontEnd(t, name)
+	c, err := koji.NewClient(url, koji.WithHTTPClient(&http.Client{
+		Transport: &http.Transport{TLSClientConfig: pki.ClientTLS(false)},
+	}))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c, &auth.SSL{Certificate: &pki.Client}, strings.TrimSuffix(url, "/kojihub") + "/kojifiles"
+}
+
+// startFrontEnd starts a front end of the hub whose client certificate
+// is name's, and returns its URL and certificates.
+func (th *testHub) startFrontEnd(t testing.TB, name string) (string, *hubtest.PKI) {
 	cfg := th.koji.HubConfig()
 	inner := cfg.Middleware
 	files := http.StripPrefix("/kojifiles", th.koji.FilesHandler())
@@ -92,12 +109,7 @@ func (th *testHub) frontEnd(t testing.TB, name string) (*koji.Client, koji.Authe
 	h, pki := hubtest.StartTLS(t, cfg, name, func(h *hubserver.Hub) {
 		require.NoError(t, h.Register(th.methods...))
 	})
-	c, err := koji.NewClient(h.URL(), koji.WithHTTPClient(&http.Client{
-		Transport: &http.Transport{TLSClientConfig: pki.ClientTLS(false)},
-	}))
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	return c, &auth.SSL{Certificate: &pki.Client}, strings.TrimSuffix(h.URL(), "/kojihub") + "/kojifiles"
+	return h.URL(), pki
 }
 
 // addHost adds a builder host (x86_64, capacity 2) as the admin.
