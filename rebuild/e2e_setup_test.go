@@ -1,11 +1,8 @@
 package rebuild_test
 
 import (
-	"compress/gzip"
 	"context"
-	"encoding/xml"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -26,7 +23,6 @@ import (
 	"github.com/gokoji/gokoji/internal/testenv"
 	"github.com/gokoji/gokoji/koji"
 	"github.com/gokoji/gokoji/messages"
-	"github.com/gokoji/gokoji/rebuild"
 )
 
 const brokerURL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -244,141 +240,4 @@ func (b *breakingArch) breakFrom(name string, repo int) {
 	b.mu.Lock()
 	b.broken[name] = repo
 	b.mu.Unlock()
-}
-
-// repoLoader reads a repo's primary metadata over HTTP and resolves by
-// provides, breadth first: a stand-in for rebuild/depsolve in this test.
-type repoLoader struct{ http *http.Client }
-
-type primaryPkg struct {
-	Name    string `xml:"name"`
-	Arch    string `xml:"arch"`
-	Version struct {
-		Epoch int    `xml:"epoch,attr"`
-		Ver   string `xml:"ver,attr"`
-		Rel   string `xml:"rel,attr"`
-	} `xml:"version"`
-	Provides []struct {
-		Name string `xml:"name,attr"`
-	} `xml:"format>provides>entry"`
-	Requires []struct {
-		Name string `xml:"name,attr"`
-	} `xml:"format>requires>entry"`
-}
-
-type repoIndex struct{ pkgs []primaryPkg }
-
-func (l repoLoader) get(ctx context.Context, url string) (io.ReadCloser, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := l.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != 200 {
-		resp.Body.Close()
-		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return resp.Body, nil
-}
-
-func (l repoLoader) Load(ctx context.Context, url string) (rebuild.RepoIndex, error) {
-	body, err := l.get(ctx, url+"/repodata/repomd.xml")
-	if err != nil {
-		return nil, err
-	}
-	var md struct {
-		Data []struct {
-			Type     string `xml:"type,attr"`
-			Location struct {
-				Href string `xml:"href,attr"`
-			} `xml:"location"`
-		} `xml:"data"`
-	}
-	err = xml.NewDecoder(body).Decode(&md)
-	body.Close()
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range md.Data {
-		if d.Type != "primary" {
-			continue
-		}
-		body, err := l.get(ctx, url+"/"+d.Location.Href)
-		if err != nil {
-			return nil, err
-		}
-		defer body.Close()
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			return nil, err
-		}
-		var primary struct {
-			Packages []primaryPkg `xml:"package"`
-		}
-		if err := xml.NewDecoder(zr).Decode(&primary); err != nil {
-			return nil, err
-		}
-		return &repoIndex{pkgs: primary.Packages}, nil
-	}
-	return nil, fmt.Errorf("%s: no primary metadata", url)
-}
-
-func (x *repoIndex) providers(name string) []int {
-	var out []int
-	for i, p := range x.pkgs {
-		if p.Arch == "src" {
-			continue
-		}
-		for _, pr := range p.Provides {
-			if pr.Name == name {
-				out = append(out, i)
-				break
-			}
-		}
-	}
-	return out
-}
-
-func (x *repoIndex) Resolve(_ context.Context, group []string, requires []rebuild.Requirement, _ string) (*rebuild.DepResolution, error) {
-	res := &rebuild.DepResolution{Distances: map[string]int{}}
-	installed := map[int]bool{}
-	var level []int
-	for _, r := range requires {
-		ps := x.providers(r.Name)
-		if len(ps) == 0 {
-			res.Problems = append(res.Problems, "No package found for: "+r.String())
-		}
-		level = append(level, ps...)
-	}
-	for d := 1; len(level) > 0 && d <= 4; d++ {
-		var next []int
-		for _, i := range level {
-			if installed[i] {
-				continue
-			}
-			installed[i] = true
-			res.Distances[x.pkgs[i].Name] = d
-			for _, r := range x.pkgs[i].Requires {
-				next = append(next, x.providers(r.Name)...)
-			}
-		}
-		level = next
-	}
-	for _, g := range group {
-		for _, i := range x.providers(g) {
-			installed[i] = true
-		}
-	}
-	if !res.OK() {
-		return &rebuild.DepResolution{Problems: res.Problems}, nil
-	}
-	for i := range installed {
-		p := x.pkgs[i]
-		res.Installed = append(res.Installed, rebuild.Dependency{Name: p.Name, Epoch: p.Version.Epoch,
-			Version: p.Version.Ver, Release: p.Version.Rel, Arch: p.Arch})
-	}
-	return res, nil
 }

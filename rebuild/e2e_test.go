@@ -20,7 +20,8 @@ import (
 // allows, and baz (foo at distance 2) stays under the threshold; bar
 // fails with foo 2, and its state change is published to RabbitMQ and
 // consumed there. The hub's task messages reach the service through the
-// broker too.
+// broker too. Dependencies are resolved by the service's default loader
+// (repodata and depsolve) on the createrepo_c repos the builder makes.
 func TestEndToEnd(t *testing.T) {
 	testenv.Command(t, "rpmbuild")
 	testenv.Command(t, "createrepo_c")
@@ -78,7 +79,7 @@ func endToEnd(t *testing.T, hubDSN, rebuildDSN string) {
 	watch := mcfg
 	watch.Queue, watch.Bindings = mcfg.Exchange+".watcher", []string{"koji.task.#", "koji.build.tag"}
 	svc, err := rebuild.NewService(rebuild.Config{
-		Store: st, Hub: rebuild.NewKojiHub(a, t.TempDir()), Loader: repoLoader{http: a.HTTPClient()},
+		Store: st, Hub: rebuild.NewKojiHub(a, t.TempDir()),
 		Notifier: &rebuild.MessageNotifier{Publisher: pub}, Consume: &watch,
 		MaxBuilds: 10, LoadThreshold: 0.5,
 		ScheduleInterval: 3 * time.Second, ResolveInterval: 300 * time.Millisecond, PollInterval: 2 * time.Second,
