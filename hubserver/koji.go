@@ -285,6 +285,7 @@ func (k *Koji) Methods() []Method {
 		k.targetMethods(),
 		k.buildTaskMethods(),
 		k.historyMethods(),
+		k.groupMethods(),
 	)
 }
 
