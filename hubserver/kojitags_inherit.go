@@ -3,6 +3,7 @@ package hubserver
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gokoji/gokoji/internal/store"
@@ -104,30 +105,81 @@ type inheritLink struct {
 	link   store.TagLink
 	update bool
 	delete bool
+	// priorityKey is the priority as upstream's pri_index keys it: a
+	// priority given as a string (the CLI's --priority) is kept as given,
+	// so it only meets the very same string, and the database casts it.
+	priorityKey string
+}
+
+// priorityKey is the key of a link's priority in upstream's pri_index.
+func priorityKey(p parsedLink, raw any) string {
+	if s, ok := raw.(string); ok && p.textPriority {
+		return "s" + s
+	}
+	return fmt.Sprintf("i%d", p.link.Priority)
+}
+
+// columnInt is a value bound to an INTEGER column as upstream passes it
+// to PostgreSQL: a string is cast as int4's input does (blanks around an
+// optionally signed decimal); text reports a string.
+func columnInt(v any) (n int64, text bool, err error) {
+	s, ok := v.(string)
+	if !ok {
+		n, err := sqlInt(v)
+		return n, false, err
+	}
+	t := strings.Trim(s, " \t\n\r\f\v")
+	digits := strings.TrimLeft(t, "+-")
+	if len(t)-len(digits) > 1 || digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return 0, true, pyException("psycopg2.errors.InvalidTextRepresentation", "invalid input syntax for type integer: \"%s\"", s)
+	}
+	if n, err = strconv.ParseInt(t, 10, 32); err != nil {
+		return 0, true, pyException("psycopg2.errors.NumericValueOutOfRange", "value \"%s\" is out of range for type integer", s)
+	}
+	return n, true, nil
+}
+
+// parsedLink is a requested link's fields; asText is set when one of its
+// integers came as a string, which never equals the stored value.
+type parsedLink struct {
+	link                 store.TagLink
+	textPriority, asText bool
+}
+
+// linkInt reads an integer field: a string as the database casts it,
+// another value faulting with "Invalid <name>".
+func linkInt(name string, v any) (int64, bool, error) {
+	n, text, err := columnInt(v)
+	if err != nil && !text {
+		err = fault(koji.ErrGeneric, "Invalid %s: %s", name, pyRepr(v))
+	}
+	return n, text, err
 }
 
 // parseLink reads a requested link's fields (all present, as checked).
-func parseLink(tagID int64, m map[string]any) (store.TagLink, error) {
-	l := store.TagLink{TagID: tagID, Intransitive: xmlrpc.Truthy(m["intransitive"]), NoConfig: xmlrpc.Truthy(m["noconfig"])}
+func parseLink(tagID int64, m map[string]any) (parsedLink, error) {
+	p := parsedLink{link: store.TagLink{TagID: tagID, Intransitive: xmlrpc.Truthy(m["intransitive"]), NoConfig: xmlrpc.Truthy(m["noconfig"])}}
 	var err error
-	if l.Priority, err = sqlInt(m["priority"]); err != nil {
-		return l, fault(koji.ErrGeneric, "Invalid priority: %s", pyRepr(m["priority"]))
+	if p.link.Priority, p.textPriority, err = linkInt("priority", m["priority"]); err != nil {
+		return p, err
 	}
+	p.asText = p.textPriority
 	if v := m["maxdepth"]; v != nil {
-		n, err := sqlInt(v)
+		n, text, err := linkInt("maxdepth", v)
 		if err != nil {
-			return l, fault(koji.ErrGeneric, "Invalid maxdepth: %s", pyRepr(v))
+			return p, err
 		}
-		l.MaxDepth = &n
+		p.asText = p.asText || text
+		p.link.MaxDepth = &n
 	}
 	switch f := m["pkg_filter"].(type) {
 	case string:
-		l.PkgFilter = f
+		p.link.PkgFilter = f
 	case nil:
 	default:
-		return l, fault(koji.ErrGeneric, "Invalid pkg_filter: %s", pyRepr(f))
+		return p, fault(koji.ErrGeneric, "Invalid pkg_filter: %s", pyRepr(f))
 	}
-	return l, nil
+	return p, nil
 }
 
 func sameLink(a, b store.TagLink) bool {
@@ -191,13 +243,13 @@ func writeInheritance(ctx context.Context, tx *store.Tx, tagID int64, changes []
 			}
 			continue
 		}
-		l, err := parseLink(tagID, r.m)
+		p, err := parseLink(tagID, r.m)
 		if err != nil {
 			return err
 		}
-		l.ParentID = r.parent
-		if orig == nil || clear || orig.delete || !sameLink(orig.link, l) {
-			put(r.parent, &inheritLink{link: l, update: true})
+		p.link.ParentID = r.parent
+		if orig == nil || clear || orig.delete || p.asText || !sameLink(orig.link, p.link) {
+			put(r.parent, &inheritLink{link: p.link, update: true, priorityKey: priorityKey(p, r.m["priority"])})
 		}
 	}
 	changed := false
@@ -211,27 +263,8 @@ func writeInheritance(ctx context.Context, tx *store.Tx, tagID int64, changes []
 	if !changed {
 		return nil
 	}
-	var priorities []int64
-	byPriority := map[int64][]int64{}
-	for _, p := range order {
-		e := data[p]
-		if e.delete {
-			continue
-		}
-		if _, ok := byPriority[e.link.Priority]; !ok {
-			priorities = append(priorities, e.link.Priority)
-		}
-		byPriority[e.link.Priority] = append(byPriority[e.link.Priority], p)
-	}
-	for _, pri := range priorities {
-		if dups := byPriority[pri]; len(dups) > 1 {
-			ids := make([]string, len(dups))
-			for i, d := range dups {
-				ids[i] = fmt.Sprint(d)
-			}
-			return fault(koji.ErrGeneric, "Multiple parent tags ([%s]) cannot have the same priority value (%d) on child tag %d",
-				strings.Join(ids, ", "), pri, tagID)
-		}
+	if err := checkPriorities(tagID, order, data); err != nil {
+		return err
 	}
 	user := callerID(ctx)
 	for _, p := range order {
@@ -247,6 +280,53 @@ func writeInheritance(ctx context.Context, tx *store.Tx, tagID int64, changes []
 			if err := tx.AddTagLink(ctx, e.link, user); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// checkPriorities refuses two remaining links at one priority: upstream's
+// duplicate check on the priorities as given (a string one formatted with
+// %d is a TypeError), then the unique constraint on (tag_id, priority,
+// active) for a string priority the check did not see as equal.
+func checkPriorities(tagID int64, order []int64, data map[int64]*inheritLink) error {
+	var keys []string
+	byKey := map[string][]int64{}
+	byValue := map[int64]int{}
+	for _, p := range order {
+		e := data[p]
+		if e.delete {
+			continue
+		}
+		if e.priorityKey == "" {
+			e.priorityKey = fmt.Sprintf("i%d", e.link.Priority)
+		}
+		if _, ok := byKey[e.priorityKey]; !ok {
+			keys = append(keys, e.priorityKey)
+		}
+		byKey[e.priorityKey] = append(byKey[e.priorityKey], p)
+		byValue[e.link.Priority]++
+	}
+	for _, k := range keys {
+		dups := byKey[k]
+		if len(dups) <= 1 {
+			continue
+		}
+		if strings.HasPrefix(k, "s") {
+			return pyException("TypeError", "%%d format: a real number is required, not str")
+		}
+		ids := make([]string, len(dups))
+		for i, d := range dups {
+			ids[i] = fmt.Sprint(d)
+		}
+		return fault(koji.ErrGeneric, "Multiple parent tags ([%s]) cannot have the same priority value (%s) on child tag %d",
+			strings.Join(ids, ", "), k[1:], tagID)
+	}
+	for _, p := range order {
+		if e := data[p]; !e.delete && byValue[e.link.Priority] > 1 {
+			return pyException("psycopg2.errors.UniqueViolation",
+				"duplicate key value violates unique constraint \"tag_inheritance_tag_id_priority_active_key\"\nDETAIL:  Key (tag_id, priority, active)=(%d, %d, t) already exists.\n",
+				tagID, e.link.Priority)
 		}
 	}
 	return nil
