@@ -14,7 +14,7 @@ import (
 // rpmMethods are upstream's methods reading the RPMs and archives of
 // builds.
 func (k *Koji) rpmMethods() []Method {
-	return []Method{
+	return slices.Concat([]Method{
 		{
 			Name: "getRPM", PyName: "get_rpm",
 			Args: []Arg{{Name: "rpminfo"}, {Name: "strict", Default: false}, {Name: "multi", Default: false}},
@@ -41,7 +41,7 @@ func (k *Koji) rpmMethods() []Method {
 				{Name: "imageID", Default: None}, {Name: "archiveID", Default: None}, {Name: "strict", Default: false}},
 			Func: listArchives,
 		},
-	}
+	}, k.buildTypeMethods())
 }
 
 // decodeExtra JSON-decodes an extra column (upstream's parse_json).
