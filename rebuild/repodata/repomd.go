@@ -266,12 +266,12 @@ func (d *decoder) token() (xml.Token, error) {
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
-	var syntax *xml.SyntaxError
-	if errors.As(err, &syntax) || err == io.ErrUnexpectedEOF {
+	// The input's own errors (limits, decompression, context, network)
+	// pass through; everything else the XML decoder says, syntax or
+	// not (an unsupported XML version, say), is about the document.
+	if err != nil && (d.input.failed == nil || !errors.Is(err, d.input.failed)) {
 		return nil, &FormatError{File: d.file, Err: err}
 	}
-	// The input's own errors (limits, decompression, context, network)
-	// pass through.
 	return tok, err
 }
 
@@ -378,13 +378,15 @@ func attr(el *xml.StartElement, name string) string {
 
 // boundedReader fails with err once more than left bytes are read.
 type boundedReader struct {
-	r    io.Reader
-	left int64
-	err  error
+	r      io.Reader
+	left   int64
+	err    error
+	failed error // the last error other than io.EOF that Read returned
 }
 
 func (b *boundedReader) Read(p []byte) (int, error) {
 	if b.left < 0 {
+		b.failed = b.err
 		return 0, b.err
 	}
 	if int64(len(p)) > b.left+1 {
@@ -393,7 +395,10 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	b.left -= int64(n)
 	if b.left < 0 {
-		return n, b.err
+		err = b.err
+	}
+	if err != nil && err != io.EOF {
+		b.failed = err
 	}
 	return n, err
 }
