@@ -271,8 +271,8 @@ func (k *Koji) writeRepoDir(ctx context.Context, top string, tinfo map[string]an
 		file(a + "/pkglist")
 		file(a + "/rpmlist.jsonl")
 	}
-	for _, b := range builds {
-		if err := addBuildRPMs(ctx, tx, b, arches, opts, file); err != nil {
+	for i := range builds {
+		if err := addBuildRPMs(ctx, tx, &builds[i], arches, opts, file); err != nil {
 			return err
 		}
 	}
@@ -307,16 +307,15 @@ func (k *Koji) writeRepoDir(ctx context.Context, top string, tinfo map[string]an
 // and to the src arch with separate_src, noarch to every binary arch,
 // the others to their canonical arch when the tag has it; debuginfo only
 // with the debuginfo option.
-func addBuildRPMs(ctx context.Context, tx *store.Tx, b map[string]any, arches []string, opts map[string]any,
+func addBuildRPMs(ctx context.Context, tx *store.Tx, b *taggedBuild, arches []string, opts map[string]any,
 	file func(string) *bytes.Buffer) error {
-	id := b["id"].(int64)
-	rpms, err := tx.QueryRPMs(ctx, store.RPMQuery{BuildID: &id})
+	rpms, err := tx.QueryRPMs(ctx, store.RPMQuery{BuildID: &b.ID})
 	if err != nil {
 		return err
 	}
-	builddir := path.Join("toplink", "packages", b["name"].(string), b["version"].(string), b["release"].(string))
-	if v, _ := b["volume_name"].(string); v != "" && v != "DEFAULT" {
-		builddir = path.Join("toplink", "vol", v, "packages", b["name"].(string), b["version"].(string), b["release"].(string))
+	builddir := path.Join("toplink", "packages", b.Name, b.Version, b.Release)
+	if v := b.VolumeName; v != "" && v != "DEFAULT" {
+		builddir = path.Join("toplink", "vol", v, "packages", b.Name, b.Version, b.Release)
 	}
 	for i := range rpms {
 		r := &rpms[i]
@@ -327,7 +326,7 @@ func addBuildRPMs(ctx context.Context, tx *store.Tx, b map[string]any, arches []
 		if err != nil {
 			return err
 		}
-		info["tag_id"], info["tag_name"] = b["tag_id"], b["tag_name"]
+		info["tag_id"], info["tag_name"] = b.TagID, b.TagName
 		line, err := encodeJSON(info)
 		if err != nil {
 			return err

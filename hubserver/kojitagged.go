@@ -3,6 +3,7 @@ package hubserver
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/gokoji/gokoji/internal/store"
 	"github.com/gokoji/gokoji/koji"
@@ -58,12 +59,50 @@ func latestLimit(v any) float64 {
 	return float64(boolInt(xmlrpc.Truthy(v)))
 }
 
+// A taggedBuild is a build as readTaggedBuilds selects it. Its members
+// are in the order a map's are encoded, sorted by name, so that the
+// answer has the bytes it had when rows were maps; extra, the maven
+// members and platform are there only when the query selects them.
+type taggedBuild struct {
+	BuildID         int64   `xmlrpc:"build_id"`
+	CompletionTime  *string `xmlrpc:"completion_time"`
+	CreateEvent     int64   `xmlrpc:"create_event"`
+	CreationEventID int64   `xmlrpc:"creation_event_id"`
+	CreationTime    string  `xmlrpc:"creation_time"`
+	Draft           bool    `xmlrpc:"draft"`
+	Epoch           *int64  `xmlrpc:"epoch"`
+	Extra           *any    `xmlrpc:"extra,omitempty"` // nil: not selected; else the decoded JSON, possibly nil
+	ID              int64   `xmlrpc:"id"`
+	MavenArtifactID *string `xmlrpc:"maven_artifact_id,omitempty"`
+	MavenGroupID    *string `xmlrpc:"maven_group_id,omitempty"`
+	MavenVersion    *string `xmlrpc:"maven_version,omitempty"`
+	Name            string  `xmlrpc:"name"`
+	NVR             string  `xmlrpc:"nvr"`
+	OwnerID         int64   `xmlrpc:"owner_id"`
+	OwnerName       string  `xmlrpc:"owner_name"`
+	PackageID       int64   `xmlrpc:"package_id"`
+	PackageName     string  `xmlrpc:"package_name"`
+	Platform        *string `xmlrpc:"platform,omitempty"`
+	PromoterID      *int64  `xmlrpc:"promoter_id"`
+	PromoterName    *string `xmlrpc:"promoter_name"`
+	PromotionTime   *string `xmlrpc:"promotion_time"`
+	Release         string  `xmlrpc:"release"`
+	StartTime       *string `xmlrpc:"start_time"`
+	State           int     `xmlrpc:"state"`
+	TagID           int64   `xmlrpc:"tag_id"`
+	TagName         string  `xmlrpc:"tag_name"`
+	TaskID          *int64  `xmlrpc:"task_id"`
+	Version         string  `xmlrpc:"version"`
+	VolumeID        int64   `xmlrpc:"volume_id"`
+	VolumeName      string  `xmlrpc:"volume_name"`
+}
+
 // readTaggedBuilds is upstream's readTaggedBuilds: the COMPLETE builds of
 // the tag and, with inherit, of its ancestors in full-inheritance order,
 // each tag's most recently tagged first; builds whose package the tag's
 // inherited package list lacks or blocks are dropped; with latest the
 // first (N) of each package across the walk are kept.
-func readTaggedBuilds(ctx context.Context, tx *store.Tx, a taggedArgs) ([]map[string]any, error) {
+func readTaggedBuilds(ctx context.Context, tx *store.Tx, a taggedArgs) ([]taggedBuild, error) {
 	limit := latestLimit(a.latest)
 	tags := []int64{a.tagID}
 	if a.inherit {
@@ -76,7 +115,7 @@ func readTaggedBuilds(ctx context.Context, tx *store.Tx, a taggedArgs) ([]map[st
 		}
 	}
 	pf := pkgFilter{PackageFilter: store.PackageFilter{TagID: &a.tagID, AsOf: a.asOf}, inherit: true}
-	q := store.TaggedQuery{AsOf: a.asOf}
+	q := store.TaggedQuery{AsOf: a.asOf, Extra: a.extra}
 	switch p := a.pkg.(type) {
 	case nil:
 	case int64:
@@ -117,65 +156,62 @@ func readTaggedBuilds(ctx context.Context, tx *store.Tx, a taggedArgs) ([]map[st
 	default:
 		return nil, fault(koji.ErrGeneric, "Invalid name or id value: %s", pyRepr(a.typ))
 	}
-	out := []map[string]any{}
+	out := []taggedBuild{}
 	seen := map[int64]float64{}
 	for _, tagID := range tags {
 		q.TagID = tagID
-		rows, err := tx.TaggedBuilds(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		for i := range rows {
-			r := &rows[i]
+		err := tx.EachTaggedBuild(ctx, q, func(r *store.TaggedBuild) error {
 			if p := packages.get(r.PkgID); p == nil || p["blocked"] == true {
-				continue
+				return nil
 			}
 			if limit != 0 {
 				if seen[r.PkgID] >= limit {
-					continue
+					return nil
 				}
 				seen[r.PkgID]++
 			}
-			m, err := taggedRow(r, a.extra)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, m)
+			out = append(out, taggedBuild{})
+			return out[len(out)-1].set(r, a.extra)
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// taggedRow is a build as readTaggedBuilds selects it.
-func taggedRow(r *store.TaggedBuild, extra bool) (map[string]any, error) {
+// set fills t from a row; with extra, its Extra is the decoded JSON.
+func (t *taggedBuild) set(r *store.TaggedBuild, extra bool) error {
 	b := &r.BuildRow
-	m := map[string]any{
-		"tag_id": r.TagID, "tag_name": r.TagName, "id": b.ID, "build_id": b.ID, "version": b.Version, "release": b.Release,
-		"epoch": ptrValue(b.Epoch), "state": b.State, "task_id": ptrValue(b.TaskID), "draft": b.Draft,
-		"owner_id": b.Owner, "owner_name": b.OwnerName, "promoter_id": ptrValue(b.Promoter), "promoter_name": ptrValue(b.PromoterName),
-		"creation_event_id": b.CreateEvent, "creation_time": pyTime(b.CreationTime),
-		"volume_id": b.VolumeID, "volume_name": b.VolumeName, "package_id": b.PkgID, "package_name": b.PackageName,
-		"name": b.PackageName, "nvr": b.NVR(), "create_event": r.TagEvent,
-	}
-	times := map[string]any{}
-	timeFields(times, "completion", b.CompletionTime)
-	timeFields(times, "start", b.StartTime)
-	timeFields(times, "promotion", b.PromotionTime)
-	m["completion_time"], m["start_time"], m["promotion_time"] = times["completion_time"], times["start_time"], times["promotion_time"]
-	if r.MavenGroup != nil || r.MavenArtID != nil {
-		m["maven_group_id"], m["maven_artifact_id"], m["maven_version"] = ptrValue(r.MavenGroup), ptrValue(r.MavenArtID), ptrValue(r.MavenVer)
-	}
-	if r.WinPlatform != nil {
-		m["platform"] = *r.WinPlatform
+	*t = taggedBuild{
+		BuildID: b.ID, CompletionTime: pyTimeOrNil(b.CompletionTime), CreateEvent: r.TagEvent,
+		CreationEventID: b.CreateEvent, CreationTime: pyTime(b.CreationTime), Draft: b.Draft, Epoch: b.Epoch,
+		ID: b.ID, MavenArtifactID: r.MavenArtID, MavenGroupID: r.MavenGroup, MavenVersion: r.MavenVer,
+		Name: b.PackageName, NVR: b.NVR(), OwnerID: b.Owner, OwnerName: b.OwnerName,
+		PackageID: b.PkgID, PackageName: b.PackageName, Platform: r.WinPlatform,
+		PromoterID: b.Promoter, PromoterName: b.PromoterName, PromotionTime: pyTimeOrNil(b.PromotionTime),
+		Release: b.Release, StartTime: pyTimeOrNil(b.StartTime), State: b.State,
+		TagID: r.TagID, TagName: r.TagName, TaskID: b.TaskID, Version: b.Version,
+		VolumeID: b.VolumeID, VolumeName: b.VolumeName,
 	}
 	if extra {
 		full, err := buildFields(b)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		m["extra"] = full["extra"]
+		v := full["extra"]
+		t.Extra = &v
 	}
-	return m, nil
+	return nil
+}
+
+// pyTimeOrNil is pyTime of *t, nil for no time.
+func pyTimeOrNil(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := pyTime(*t)
+	return &s
 }
 
 func listTagged(ctx context.Context, tag, event, inherit, prefix, latest, pkg, owner, typ, strict, extra, draft any) (any, error) {
@@ -204,7 +240,7 @@ func listTagged(ctx context.Context, tag, event, inherit, prefix, latest, pkg, o
 		p = strings.ToLower(p)
 		kept := out[:0]
 		for _, b := range out {
-			if strings.HasPrefix(strings.ToLower(b["package_name"].(string)), p) {
+			if strings.HasPrefix(strings.ToLower(b.PackageName), p) {
 				kept = append(kept, b)
 			}
 		}

@@ -159,7 +159,8 @@ func (tx *Tx) BuildTagIDs(ctx context.Context, buildID int64) ([]int64, error) {
 }
 
 // A TaggedBuild is a build as tagged in a tag: the tag and the event of
-// its tag_listing row.
+// its tag_listing row. Its BuildRow has no Source, CGID or CGName, and an
+// Extra only when the query asks for it.
 type TaggedBuild struct {
 	BuildRow
 	TagID       int64
@@ -183,15 +184,27 @@ type TaggedQuery struct {
 	// BTypeID.
 	Type    string
 	BTypeID int64
+	Extra   bool // read build.extra too
 }
 
-// TaggedBuilds returns the builds of the query, most recently tagged
-// first (then by build id, descending).
-func (tx *Tx) TaggedBuilds(ctx context.Context, q TaggedQuery) ([]TaggedBuild, error) {
+// EachTaggedBuild calls fn with each build of the query, most recently
+// tagged first (then by build id, descending), and stops at fn's first
+// error. The row fn sees is reused for the next one: a tag of a
+// distribution holds tens of thousands of builds, and the caller keeps
+// what it needs of each.
+func (tx *Tx) EachTaggedBuild(ctx context.Context, q TaggedQuery, fn func(*TaggedBuild) error) error {
 	cond, args := eventCondition("tl", q.AsOf)
-	cols := "SELECT " + buildRowColumns + ", t.id, t.name, tl.create_event"
-	from := " FROM tag_listing tl JOIN tag t ON t.id = tl.tag_id JOIN build b ON b.id = tl.build_id " +
-		strings.TrimPrefix(buildFrom, " FROM build b ")
+	d := tx.pool.dialect
+	cols := "SELECT b.id, b.pkg_id, b.version, b.release, b.epoch, b.draft, b.create_event, " +
+		timeText(d, "b.start_time") + ", " + timeText(d, "b.completion_time") + ", " + timeText(d, "b.promotion_time") +
+		", b.state, b.task_id, b.owner, b.promoter, b.volume_id, p.name, u.name, v.name, pr.name, " +
+		timeText(d, "e.time") + ", t.id, t.name, tl.create_event"
+	from := " FROM tag_listing tl JOIN tag t ON t.id = tl.tag_id JOIN build b ON b.id = tl.build_id" +
+		" JOIN package p ON p.id = b.pkg_id JOIN events e ON e.id = b.create_event" +
+		" JOIN volume v ON v.id = b.volume_id JOIN users u ON u.id = b.owner LEFT JOIN users pr ON pr.id = b.promoter"
+	if q.Extra {
+		cols += ", b.extra"
+	}
 	switch q.Type {
 	case "":
 	case "maven":
@@ -222,23 +235,34 @@ func (tx *Tx) TaggedBuilds(ctx context.Context, q TaggedQuery) ([]TaggedBuild, e
 	}
 	rows, err := tx.query(ctx, cols+from+" WHERE "+strings.Join(where, " AND ")+" ORDER BY tl.create_event DESC, b.id DESC", args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return collect(rows, func(row scanner) (*TaggedBuild, error) {
-		var r TaggedBuild
-		b := &r.Build
-		dst := []any{&b.ID, &b.PkgID, &b.Version, &b.Release, &b.Epoch, &b.Draft, &b.Source, &b.CreateEvent,
-			&b.StartTime, &b.CompletionTime, &b.PromotionTime, &b.State, &b.TaskID, &b.Owner, &b.Promoter,
-			&b.CGID, &b.Extra, &b.VolumeID, &r.PackageName, &r.OwnerName, &r.VolumeName, &r.PromoterName,
-			&r.CGName, &r.CreationTime, &r.TagID, &r.TagName, &r.TagEvent}
+	defer rows.Close()
+	var r TaggedBuild
+	b := &r.Build
+	dst := make([]any, 0, 30)
+	for rows.Next() {
+		dst = append(dst[:0], &b.ID, &b.PkgID, &b.Version, &b.Release, &b.Epoch, &b.Draft, &b.CreateEvent,
+			textTime{&b.StartTime}, textTime{&b.CompletionTime}, textTime{&b.PromotionTime}, &b.State, &b.TaskID,
+			&b.Owner, &b.Promoter, &b.VolumeID, &r.PackageName, &r.OwnerName, &r.VolumeName, &r.PromoterName,
+			textTime{&r.CreationTime}, &r.TagID, &r.TagName, &r.TagEvent)
+		if q.Extra {
+			dst = append(dst, &b.Extra)
+		}
 		switch q.Type {
 		case "maven":
 			dst = append(dst, &r.MavenGroup, &r.MavenArtID, &r.MavenVer)
 		case "win":
 			dst = append(dst, &r.WinPlatform)
 		}
-		return &r, row.Scan(dst...)
-	})
+		if err := rows.Scan(dst...); err != nil {
+			return err
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // ListPackageNames returns every package, in id order.

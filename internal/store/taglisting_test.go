@@ -22,9 +22,9 @@ func TestTagListing(t *testing.T) {
 			require.NoError(t, err)
 			pkg, err := tx.CreatePackage(ctx, "foo")
 			require.NoError(t, err)
-			at := now()
+			at, extra := now(), `{"source": {"original_url": "git://x"}}`
 			build, err := tx.CreateBuild(ctx, Build{PkgID: pkg, Version: "1", Release: "1", State: BuildComplete,
-				StartTime: &at, CompletionTime: &at, Owner: admin})
+				StartTime: &at, CompletionTime: &at, Owner: admin, Extra: &extra})
 			require.NoError(t, err)
 
 			tx.NextEvent()
@@ -56,11 +56,22 @@ func TestTagListing(t *testing.T) {
 			ok, err := tx.BuildTagged(ctx, tag, build)
 			require.NoError(t, err)
 			assert.True(t, ok)
-			rows, err := tx.TaggedBuilds(ctx, TaggedQuery{TagID: tag})
-			require.NoError(t, err)
+			rows := taggedBuilds(t, tx, TaggedQuery{TagID: tag})
 			require.Len(t, rows, 1)
 			assert.Equal(t, tagged, rows[0].TagEvent)
 			assert.Equal(t, "foo-1-1", rows[0].NVR())
+			// The timestamps, read as text on SQLite, are the instants
+			// GetBuild reads through the driver.
+			got, err := tx.GetBuild(ctx, build)
+			require.NoError(t, err)
+			assert.True(t, got.StartTime.Equal(*rows[0].StartTime), "%v, %v", got.StartTime, rows[0].StartTime)
+			assert.True(t, got.CompletionTime.Equal(*rows[0].CompletionTime))
+			assert.True(t, got.CreationTime.Equal(rows[0].CreationTime), "%v, %v", got.CreationTime, rows[0].CreationTime)
+			assert.Nil(t, rows[0].PromotionTime)
+			assert.Nil(t, rows[0].Extra)
+			rows = taggedBuilds(t, tx, TaggedQuery{TagID: tag, Extra: true})
+			require.Len(t, rows, 1)
+			assert.Equal(t, &extra, rows[0].Extra)
 			e, err := tx.TagLastChangeEvent(ctx, []int64{tag}, nil)
 			require.NoError(t, err)
 			assert.Equal(t, tagged, e)
@@ -69,12 +80,8 @@ func TestTagListing(t *testing.T) {
 			require.NoError(t, tx.DeleteTag(ctx, tag, admin))
 			deleted, err := tx.NewEvent(ctx)
 			require.NoError(t, err)
-			rows, err = tx.TaggedBuilds(ctx, TaggedQuery{TagID: tag})
-			require.NoError(t, err)
-			assert.Empty(t, rows)
-			rows, err = tx.TaggedBuilds(ctx, TaggedQuery{TagID: tag, AsOf: &tagged})
-			require.NoError(t, err)
-			assert.Len(t, rows, 1)
+			assert.Empty(t, taggedBuilds(t, tx, TaggedQuery{TagID: tag}))
+			assert.Len(t, taggedBuilds(t, tx, TaggedQuery{TagID: tag, AsOf: &tagged}), 1)
 			entries, err = tx.PackageEntries(ctx, PackageFilter{PkgID: &pkg})
 			require.NoError(t, err)
 			assert.Empty(t, entries)
@@ -86,4 +93,15 @@ func TestTagListing(t *testing.T) {
 			assert.Empty(t, ids)
 		})
 	})
+}
+
+// taggedBuilds collects what EachTaggedBuild yields.
+func taggedBuilds(t *testing.T, tx *Tx, q TaggedQuery) []TaggedBuild {
+	t.Helper()
+	var out []TaggedBuild
+	require.NoError(t, tx.EachTaggedBuild(context.Background(), q, func(r *TaggedBuild) error {
+		out = append(out, *r)
+		return nil
+	}))
+	return out
 }
