@@ -126,18 +126,14 @@ func TestKojiQueryHistory(t *testing.T) {
 		require.Len(t, ed, 2)
 		assert.Equal(t, true, ed[0]["_created_by"])
 		assert.Equal(t, true, ed[0]["_revoked_by"])
-		assert.Equal(t, false, ed[1]["_revoked_by"])
+		assert.Nil(t, ed[1]["_revoked_by"], "no revoker: NULL = editor")
 		assert.Empty(t, query([]any{"tag_config"}, map[string]any{"editor": "testuser"})["tag_config"])
 
 		assert.Equal(t, "No such history table: nope",
 			faultString(t, admin, koji.ErrGeneric, "queryHistory", []any{[]any{"tag_config", "nope"}}, nil))
 		assert.Equal(t, "No such history table: 3",
 			faultString(t, admin, koji.ErrGeneric, "queryHistory", []any{[]any{3}}, nil))
-		assert.Equal(t, "Invalid argument: bogus",
-			faultString(t, admin, koji.ErrGeneric, "queryHistory", []any{nil}, map[string]any{"bogus": 1}))
 		assert.Equal(t, "No such entry in table tag: no-such-tag",
 			faultString(t, admin, koji.ErrGeneric, "queryHistory", []any{nil}, map[string]any{"tag": "no-such-tag"}))
-		assert.Equal(t, "No such entry in table host: nohost",
-			faultString(t, admin, koji.ErrGeneric, "queryHistory", []any{nil}, map[string]any{"host": "nohost"}))
 	})
 }
