@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,13 +71,28 @@ func taskIDValue(v any) (int64, error) {
 type outputFile struct {
 	rel string // relative to the task's directory
 	fi  fs.FileInfo
+	// err is why a symbolic link could not be followed (fi is nil): it is
+	// listed, but upstream's os.stat of it fails.
+	err  error
+	full string
+}
+
+// linkStat is os.stat of a symbolic link in the work area: followed inside
+// the area, else (a builder's output linked into scratch/ or packages/,
+// the hub's own imports) as the system follows it. Only the link's name
+// is listed and this stat read; nothing is opened through it.
+func (w *workArea) linkStat(rel string) (fs.FileInfo, error) {
+	if fi, err := w.root.Stat(rel); err == nil {
+		return fi, nil
+	}
+	return os.Stat(w.full(rel))
 }
 
 // taskOutput lists the files under dir (a task's directory) as upstream's
 // os.walk does, top-down: a directory's files, then its subdirectories',
 // names in byte order. A symbolic link counts as what it points to: a
-// directory one is not entered (os.walk does not follow links), and one
-// that is broken or leads out of the work directory is left out.
+// directory one is not entered (os.walk does not follow links), a file
+// one, wherever it leads, and a broken one are listed.
 func (w *workArea) taskOutput(ctx context.Context, dir, prefix string, out []outputFile) ([]outputFile, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -99,7 +116,12 @@ func (w *workArea) taskOutput(ctx context.Context, dir, prefix string, out []out
 			subdirs = append(subdirs, e.Name())
 			continue
 		case e.Type()&fs.ModeSymlink != 0:
-			if fi, err = w.root.Stat(rel); err != nil || fi.IsDir() {
+			fi, err = w.linkStat(rel)
+			if err != nil {
+				out = append(out, outputFile{rel: path.Join(prefix, e.Name()), err: err, full: w.full(rel)})
+				continue
+			}
+			if fi.IsDir() {
 				continue
 			}
 		default:
@@ -174,6 +196,9 @@ func (k *Koji) listTaskOutput(ctx context.Context, taskID any, stat, allVolumes,
 			return nil, err
 		}
 		for _, f := range files {
+			if stat && f.fi == nil {
+				return nil, pyOSError(f.err, f.full)
+			}
 			switch {
 			case stat && allVolumes:
 				m, _ := byName[f.rel].(map[string]any)
@@ -219,6 +244,39 @@ func (k *Koji) volumeOutput(ctx context.Context, top, volume string, id int64) (
 		return nil, nil
 	}
 	return w.taskOutput(ctx, dir, "", nil)
+}
+
+// openOutput opens a task's output file for reading: inside the work
+// area, or, when it is a symbolic link leading out of it (into scratch/ or
+// packages/), its target if that lies within the volume's top directory.
+// Nothing outside the top directory is ever read.
+func (w *workArea) openOutput(rel string) (*os.File, error) {
+	f, err := w.root.Open(rel)
+	if err == nil {
+		return f, nil
+	}
+	li, lerr := w.root.Lstat(rel)
+	if lerr != nil || li.Mode()&fs.ModeSymlink == 0 {
+		return nil, err
+	}
+	target, lerr := filepath.EvalSymlinks(w.full(rel))
+	if lerr != nil {
+		return nil, err
+	}
+	top, lerr := filepath.EvalSymlinks(filepath.Dir(w.dir))
+	if lerr != nil {
+		return nil, err
+	}
+	inTop, lerr := filepath.Rel(top, target)
+	if lerr != nil || !filepath.IsLocal(inTop) {
+		return nil, err
+	}
+	root, lerr := os.OpenRoot(top)
+	if lerr != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.Open(inTop)
 }
 
 // downloadOffset is downloadTaskOutput's offset: an int, or a str through
@@ -286,7 +344,7 @@ func (k *Koji) downloadTaskOutput(ctx context.Context, taskID any, fileName stri
 	}
 	defer w.close()
 	rel := path.Clean(taskRelPath(id) + "/" + fileName)
-	f, err := w.root.Open(rel)
+	f, err := w.openOutput(rel)
 	if err != nil {
 		return "", noFile
 	}
