@@ -32,11 +32,12 @@ var HistoryTables = map[string][]string{
 }
 
 // historySchema are the HistoryTables this schema has; the others
-// (external repos, comps groups) answer no rows.
+// (comps groups) answer no rows.
 var historySchema = map[string]bool{
 	"user_perms": true, "user_groups": true, "tag_inheritance": true, "tag_config": true, "tag_extra": true,
 	"build_target_config": true, "host_config": true, "host_channels": true, "tag_listing": true,
 	"tag_packages": true, "tag_package_owners": true, "cg_users": true,
+	"external_repo_config": true, "tag_external_repos": true,
 }
 
 // historyNameJoins are upstream's name_joins: field → table, join alias,

@@ -59,7 +59,8 @@ type TagLink struct {
 // TagTables are the versioned tables keyed by tag_id: deleting a tag
 // revokes its rows in each, and tagLastChangeEvent reads their events.
 // Tables keyed by tag that later migrations add belong here too.
-var TagTables = []string{"tag_config", "tag_extra", "tag_inheritance", "tag_packages", "tag_package_owners", "tag_listing"}
+var TagTables = []string{"tag_config", "tag_extra", "tag_inheritance", "tag_packages", "tag_package_owners", "tag_listing",
+	"tag_external_repos"}
 
 // TagRefByID returns the tag table's row with the given id, deleted tags
 // included.
