@@ -17,11 +17,11 @@ import (
 )
 
 // uploadOptions are the options of the task's uploads: the fast upload
-// unless use_fast_upload is off.
+// unless use_fast_upload is off, when the hub is asked first.
 func (t *Task) uploadOptions() *koji.UploadOptions {
 	o := &koji.UploadOptions{Method: koji.UploadFast, Overwrite: true}
 	if f := t.d.cfg.UseFastUpload; f != nil && !*f {
-		o.Method = koji.UploadAuto
+		o.Method = koji.UploadProbe
 	}
 	return o
 }

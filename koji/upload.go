@@ -45,6 +45,10 @@ const (
 	// UploadLegacy sends base64 chunks with the uploadFile call, checked
 	// with sha256. Each request must fit the hub's MaxRequestLength.
 	UploadLegacy
+	// UploadProbe is UploadAuto with use_fast_upload off, whatever the
+	// profile says: it asks the hub with checkUpload first (kojid's
+	// use_fast_upload = false).
+	UploadProbe
 )
 
 // UploadOptions are the options of Upload and UploadFile.
@@ -155,11 +159,11 @@ func (c *Client) Upload(ctx context.Context, r io.Reader, path, name string, opt
 		return c.fastUpload(ctx, u)
 	case UploadLegacy:
 		return c.legacyUpload(ctx, u)
-	case UploadAuto:
+	case UploadAuto, UploadProbe:
 	default:
 		return u.fail(-1, fmt.Errorf("unknown UploadMethod %d", u.opts.Method))
 	}
-	if c.profile.UseFastUpload {
+	if u.opts.Method == UploadAuto && c.profile.UseFastUpload {
 		return c.fastUpload(ctx, u)
 	}
 	// Hubs before 1.7.1 do not know checkUpload: any GenericError says so.

@@ -181,32 +181,44 @@ func TestUploadLegacyMatchesRecorded(t *testing.T) {
 }
 
 // A hub before 1.7.1 answers the checkUpload probe with "Invalid method",
-// a GenericError: the upload goes the legacy way.
+// a GenericError: the upload goes the legacy way. The probe is made with
+// use_fast_upload off in the profile, or with UploadProbe whatever the
+// profile says.
 func TestUploadFallsBackToLegacyWhenProbeFails(t *testing.T) {
-	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_ = xmlrpc.NewEncoder(w).EncodeFault(&xmlrpc.Fault{Code: int(ErrGeneric), String: "Invalid method: checkUpload"})
-	}))
-	t.Cleanup(old.Close)
-	hub := kojitest.NewReplayHub(t, "uploadFile", "uploadFile_final")
-	router := &filesRouter{pick: func(i int, _ filesSent) string {
-		if i == 0 {
-			return old.URL
-		}
-		return hub.Server.URL
-	}}
-	c := newFilesClient(t, hub.URL(), router, filesAdminSession, func(p *Profile) { p.UseFastUpload = false })
+	for name, tc := range map[string]struct {
+		profile func(*Profile)
+		opts    *UploadOptions
+	}{
+		"use_fast_upload off": {func(p *Profile) { p.UseFastUpload = false }, nil},
+		"UploadProbe":         {func(p *Profile) { p.UseFastUpload = true }, &UploadOptions{Method: UploadProbe}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				_ = xmlrpc.NewEncoder(w).EncodeFault(&xmlrpc.Fault{Code: int(ErrGeneric), String: "Invalid method: checkUpload"})
+			}))
+			t.Cleanup(old.Close)
+			hub := kojitest.NewReplayHub(t, "uploadFile", "uploadFile_final")
+			router := &filesRouter{pick: func(i int, _ filesSent) string {
+				if i == 0 {
+					return old.URL
+				}
+				return hub.Server.URL
+			}}
+			c := newFilesClient(t, hub.URL(), router, filesAdminSession, tc.profile)
 
-	require.NoError(t, c.Upload(context.Background(), strings.NewReader(uploadLegacyData), "anchor-wire/1795311651", "legacy.txt", nil))
+			require.NoError(t, c.Upload(context.Background(), strings.NewReader(uploadLegacyData), "anchor-wire/1795311651", "legacy.txt", tc.opts))
 
-	sent := router.requests()
-	require.Len(t, sent, 3)
-	probe, err := xmlrpc.DecodeCall(sent[0].Body)
-	require.NoError(t, err)
-	assert.Equal(t, "checkUpload", probe.Method)
-	assert.Len(t, probe.Params, 2)
-	assert.Nil(t, probe.Kwargs)
-	assert.Equal(t, string(kojitest.Fixture(t, "uploadFile").Request), string(sent[1].Body))
-	assert.Equal(t, string(kojitest.Fixture(t, "uploadFile_final").Request), string(sent[2].Body))
+			sent := router.requests()
+			require.Len(t, sent, 3)
+			probe, err := xmlrpc.DecodeCall(sent[0].Body)
+			require.NoError(t, err)
+			assert.Equal(t, "checkUpload", probe.Method)
+			assert.Len(t, probe.Params, 2)
+			assert.Nil(t, probe.Kwargs)
+			assert.Equal(t, string(kojitest.Fixture(t, "uploadFile").Request), string(sent[1].Body))
+			assert.Equal(t, string(kojitest.Fixture(t, "uploadFile_final").Request), string(sent[2].Body))
+		})
+	}
 }
 
 func TestUploadStoresFilesIntact(t *testing.T) {
