@@ -54,7 +54,17 @@ func startHub(t testing.TB, dsn string, upstream bool) *testHub {
 
 // startHubWith is startHub with the scheduler's settings.
 func startHubWith(t testing.TB, dsn string, upstream bool, sched hubserver.SchedulerConfig) *testHub {
-	cfg := hubserver.KojiConfig{DSN: dsn, Admin: "kojiadmin", TopDir: t.TempDir(), Scheduler: sched}
+	return startHubOptions(t, dsn, upstream, func(c *hubserver.KojiConfig) { c.Scheduler = sched })
+}
+
+// startHubConfig is a gokoji hub (not upstream) with edit's settings.
+func startHubConfig(t testing.TB, dsn string, edit func(*hubserver.KojiConfig)) *testHub {
+	return startHubOptions(t, dsn, false, edit)
+}
+
+func startHubOptions(t testing.TB, dsn string, upstream bool, edit func(*hubserver.KojiConfig)) *testHub {
+	cfg := hubserver.KojiConfig{DSN: dsn, Admin: "kojiadmin", TopDir: t.TempDir()}
+	edit(&cfg)
 	cfg.Logger = testLogger().With("side", "hub")
 	if upstream {
 		cfg.Scheduler.RunInterval = time.Millisecond
