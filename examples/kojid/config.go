@@ -54,11 +54,18 @@ func loadSettings(args []string, stderr io.Writer) (*settings, error) {
 	fs := flag.NewFlagSet("kojid", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", "kojid.conf-style `FILE` ([kojid] section)")
+	fs.StringVar(config, "c", "", "short for -config")
 	s := &settings{sleepTime: builder.DefaultSleepTime, maxJobs: builder.DefaultMaxJobs,
 		minSpace: builder.DefaultMinSpace, workDir: builder.DefaultWorkDir, useFastUpload: true}
+	server := fs.String("server", "", "hub `URL` (server)")
+	fs.StringVar(server, "s", "", "short for -server")
 	flags := map[string]*string{
-		"server":        fs.String("server", "", "hub `URL` (server)"),
+		"server":        server,
 		"serverca":      fs.String("serverca", "", "CA `FILE` of the hub's certificate (serverca)"),
+		"topurl":        fs.String("topurl", "", "`URL` of the hub's files, as kojifiles serves them (topurl)"),
+		"topdir":        fs.String("topdir", "", "`DIR` where the hub's files are mounted, for repos (topdir)"),
+		"sleeptime":     fs.String("sleeptime", "", "polling interval in `SECONDS` (sleeptime; default 15)"),
+		"minspace":      fs.String("minspace", "", "`MiB` of free space the work directory needs to take a task (minspace)"),
 		"cert":          fs.String("cert", "", "client certificate `FILE` (PEM; with its key unless -key)"),
 		"key":           fs.String("key", "", "client private key `FILE` (PEM)"),
 		"keytab":        fs.String("keytab", "", "Kerberos keytab `FILE`"),
@@ -70,6 +77,18 @@ func loadSettings(args []string, stderr io.Writer) (*settings, error) {
 	}
 	maxJobs := fs.Int("maxjobs", 0, "tasks run at once (maxjobs; default 10)")
 	fs.BoolVar(&s.forceLock, "force-lock", false, "take over another exclusive session of the host")
+	var verbose, debug, foreground bool
+	for _, name := range []string{"verbose", "v"} {
+		fs.BoolVar(&verbose, name, false, "log at info level (kojid's --verbose)")
+	}
+	for _, name := range []string{"debug", "d"} {
+		fs.BoolVar(&debug, name, false, "log at debug level, over log_level (kojid's --debug)")
+	}
+	for _, name := range []string{"fg", "f"} {
+		// kojid detaches without it; this builder always runs in the
+		// foreground, under a supervisor or a shell.
+		fs.BoolVar(&foreground, name, false, "run in the foreground (always so)")
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -96,6 +115,12 @@ func loadSettings(args []string, stderr io.Writer) (*settings, error) {
 	}
 	if err := s.apply(values); err != nil {
 		return nil, err
+	}
+	switch {
+	case debug:
+		s.level = slog.LevelDebug
+	case verbose:
+		s.level = slog.LevelInfo
 	}
 	if s.server == "" {
 		return nil, errors.New("no server: give -server or server in [kojid]")
@@ -153,7 +178,15 @@ func (s *settings) apply(values map[string]string) error {
 		case "use_fast_upload":
 			s.useFastUpload, err = parseBool(v)
 		case "log_level":
-			err = s.level.UnmarshalText([]byte(strings.ToUpper(strings.TrimPrefix(strings.ToLower(v), "logging."))))
+			// Python's logging level names, as kojid's getattr(logging, …)
+			name := strings.ToUpper(strings.TrimPrefix(strings.ToLower(v), "logging."))
+			switch name {
+			case "WARNING":
+				name = "WARN"
+			case "CRITICAL", "FATAL":
+				name = "ERROR"
+			}
+			err = s.level.UnmarshalText([]byte(name))
 		default:
 			if !ignored[name] {
 				return fmt.Errorf("config: unknown option %q in [kojid]", name)

@@ -10,10 +10,16 @@
 // It reads a kojid.conf-style file ([kojid] section, upstream's option
 // names: server, serverca, cert, krb_principal, keytab, ccache, user,
 // password, sleeptime, maxjobs, minspace, workdir, topurl, topdir,
-// rpmbuild_timeout, use_fast_upload, log_level); flags override it:
+// rpmbuild_timeout, use_fast_upload, log_level); flags override it.
+// kojid's command line options are there under its names (-c/--config,
+// -s/--server, --topurl, --topdir, --workdir, --sleeptime, --maxjobs,
+// --minspace, --user, --password, --force-lock, -v/--verbose,
+// -d/--debug, -f/--fg), with -cert, -key, -serverca, -keytab and
+// -principal for what kojid only reads from the file:
 //
 //	kojid -config /etc/kojid/kojid.conf
-//	kojid -server https://koji.example.com/kojihub -cert host.pem -key host.key -serverca ca.pem
+//	kojid -s https://koji.example.com/kojihub --topurl https://koji.example.com/kojifiles \
+//		-cert host.pem -key host.key -serverca ca.pem
 package main
 
 import (
