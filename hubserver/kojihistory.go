@@ -221,7 +221,11 @@ func (r *historyResolver) lookup(arg string, value any) (int64, error) {
 		}
 		return *id, nil
 	case "group":
-		return 0, fault(koji.ErrGeneric, "No such group: %s", pyFormat(value))
+		g, err := lookupCompsGroup(ctx, value, true, false)
+		if err != nil {
+			return 0, err
+		}
+		return g.ID, nil
 	}
 	table := historyFilterTable[arg]
 	key := value

@@ -31,13 +31,13 @@ var HistoryTables = map[string][]string{
 	"group_package_listing": {"group_id", "tag_id", "package", "blocked", "type", "basearchonly", "requires"},
 }
 
-// historySchema are the HistoryTables this schema has; the others
-// (comps groups) answer no rows.
+// historySchema are the HistoryTables this schema has (all of them).
 var historySchema = map[string]bool{
 	"user_perms": true, "user_groups": true, "tag_inheritance": true, "tag_config": true, "tag_extra": true,
 	"build_target_config": true, "host_config": true, "host_channels": true, "tag_listing": true,
 	"tag_packages": true, "tag_package_owners": true, "cg_users": true,
 	"external_repo_config": true, "tag_external_repos": true,
+	"group_config": true, "group_req_listing": true, "group_package_listing": true,
 }
 
 // historyNameJoins are upstream's name_joins: field → table, join alias,
@@ -62,10 +62,10 @@ var historyNameJoins = map[string][3]string{
 // historyKinds are the scan types of the columns that are not integers.
 var historyKinds = map[string]byte{
 	"intransitive": 'b', "noconfig": 'b', "locked": 'b', "maven_support": 'b', "maven_include_all": 'b',
-	"enabled": 'b', "blocked": 'b', "exported": 'b', "is_default": 'b', "uservisible": 'b', "langonly": 'b',
+	"enabled": 'b', "blocked": 'b', "exported": 'b', "is_default": 'b', "uservisible": 'b',
 	"biarchonly": 'b', "is_metapkg": 'b', "basearchonly": 'b', "active": 'b',
 	"pkg_filter": 's', "arches": 's', "key": 's', "value": 's', "url": 's', "description": 's', "comment": 's',
-	"merge_mode": 's', "extra_arches": 's', "display_name": 's', "type": 's', "package": 's', "requires": 's',
+	"merge_mode": 's', "extra_arches": 's', "display_name": 's', "langonly": 's', "type": 's', "package": 's', "requires": 's',
 	"version": 's', "release": 's', "name": 's',
 	"capacity": 'f', "time": 't',
 }
@@ -158,6 +158,9 @@ func (tx *Tx) History(ctx context.Context, table string, f HistoryFilter) ([]map
 		case fl == "group_id" && table == "user_groups":
 			add("usergroup.name", "group.name")
 			joins = append(joins, "JOIN users AS usergroup ON "+table+".group_id = usergroup.id")
+		case fl == "group_id" && strings.HasPrefix(table, "group_"):
+			add("groups.name", "group.name")
+			joins = append(joins, "JOIN groups ON "+table+".group_id = groups.id")
 		}
 	}
 	joined := HistoryJoined(table)
@@ -188,6 +191,11 @@ func (tx *Tx) History(ctx context.Context, table string, f HistoryFilter) ([]map
 	idClause("external_repo", f.ExternalRepoID)
 	idClause("build_target", f.BuildTargetID)
 	idClause("groups", f.GroupID)
+	if f.GroupPackage != nil {
+		// a comps group's package is a name, not a package row
+		clauses = append(clauses, table+".package = ?")
+		args = append(args, *f.GroupPackage)
+	}
 	if f.XKey != nil {
 		clauses = append(clauses, table+".key = ?")
 		args = append(args, *f.XKey)

@@ -60,7 +60,7 @@ type TagLink struct {
 // revokes its rows in each, and tagLastChangeEvent reads their events.
 // Tables keyed by tag that later migrations add belong here too.
 var TagTables = []string{"tag_config", "tag_extra", "tag_inheritance", "tag_packages", "tag_package_owners", "tag_listing",
-	"tag_external_repos"}
+	"tag_external_repos", "group_config", "group_req_listing", "group_package_listing"}
 
 // TagRefByID returns the tag table's row with the given id, deleted tags
 // included.
