@@ -60,3 +60,8 @@ func (k *Koji) AddRPMFileForTest(ctx context.Context, buildID int64, path, top s
 		Epoch: epoch64(p), Arch: p.Arch, Draft: &b.Draft, PayloadHash: p.PayloadHash(), Size: int64(len(data)),
 		BuildTime: p.BuildTime})
 }
+
+// RPMChecksumsForTest returns the rpm_checksum rows of the RPM.
+func (k *Koji) RPMChecksumsForTest(ctx context.Context, rpmID int64) ([]store.RPMChecksum, error) {
+	return storeTx(ctx).RPMChecksums(ctx, rpmID)
+}

@@ -2,6 +2,7 @@ package hubserver_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"os"
 	"os/exec"
@@ -293,6 +294,8 @@ func TestKojiRPMHeadersPython(t *testing.T) {
 		pycall("getChangelogEntries", []any{h.buildID}, map[string]any{"queryOpts": map[string]any{"countOnly": true}}),
 		pycall("getMavenBuild", []any{h.buildID}, none),
 		pycall("getRPMHeaders", []any{h.binRPMID}, map[string]any{"headers": []any{"nosuch"}}),
+		pycall("addRPMSig", []any{h.binRPMID, base64.StdEncoding.EncodeToString(ripSigHeader(t, h.bin))}, none),
+		pycall("queryRPMSigs", []any{}, map[string]any{"rpm_id": h.binRPMID}),
 	})
 	assert.Equal(t, map[string]any{"dict": map[string]any{"name": "str", "epoch": "int", "filesizes": map[string]any{"list": []any{"int"}},
 		"requirename": map[string]any{"list": []any{"str"}}, "disttag": "NoneType"}}, out[0].Types)
@@ -301,6 +304,9 @@ func TestKojiRPMHeadersPython(t *testing.T) {
 	assert.Equal(t, "int", out[2].Types)
 	assert.Equal(t, "NoneType", out[3].Types)
 	assert.Equal(t, []any{float64(1000), "No such rpm header field: NOSUCH"}, out[4].Fault)
+	assert.Equal(t, "NoneType", out[5].Types)
+	assert.Equal(t, map[string]any{"list": []any{map[string]any{"dict": map[string]any{"rpm_id": "int", "sigkey": "str",
+		"sighash": "str"}}}}, out[6].Types)
 }
 
 func hexBytes(s string) ([]byte, error) { return hex.DecodeString(s) }

@@ -41,7 +41,7 @@ func (k *Koji) rpmMethods() []Method {
 				{Name: "imageID", Default: None}, {Name: "archiveID", Default: None}, {Name: "strict", Default: false}},
 			Func: listArchives,
 		},
-	}, k.buildTypeMethods(), k.rpmHeaderMethods())
+	}, k.buildTypeMethods(), k.rpmHeaderMethods(), k.rpmSigMethods())
 }
 
 // decodeExtra JSON-decodes an extra column (upstream's parse_json).
