@@ -52,9 +52,12 @@ func (d *Daemon) ready(ctx context.Context, load float64, n int) (ok bool, why s
 	return true, "", nil
 }
 
+// loadAvgFile is where loadAverage reads; tests point it elsewhere.
+var loadAvgFile = "/proc/loadavg"
+
 // loadAverage is the 1-minute load average, where /proc tells it.
 func loadAverage() (float64, bool) {
-	data, err := os.ReadFile("/proc/loadavg")
+	data, err := os.ReadFile(loadAvgFile)
 	if err != nil {
 		return 0, false
 	}
