@@ -46,6 +46,14 @@ func TestReadinessChecks(t *testing.T) {
 			first := th.makeTask(t, "block")
 			within(t, g.started, 30*time.Second, "first task")
 			hostReady(t, th, "jobs", false)
+			// The check-in's data: the methods the daemon serves, its maxjobs.
+			var data []map[string]any
+			require.NoError(t, th.admin.Call(context.Background(), "scheduler.getHostData", &data, d.HostID()))
+			assert.Equal(t, []map[string]any{{"host_id": int64(d.HostID()), "data": map[string]any{
+				"methods": []any{"block", "sleep"}, "maxjobs": int64(1)}}}, data)
+			host, err := th.admin.GetHost(context.Background(), "jobs", nil)
+			require.NoError(t, err)
+			assert.Equal(t, 1.0, host.TaskLoad, "the check-in's task load: the running task's weight")
 			second := th.makeTask(t, "sleep", 0)
 			time.Sleep(time.Second)
 			th.waitState(t, second, koji.TaskFree, koji.TaskAssigned)
