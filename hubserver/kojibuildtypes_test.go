@@ -86,7 +86,7 @@ func TestBuildInfoMethodSignatures(t *testing.T) {
 	upstream := upstreamArgdesc(t)
 	kh := startKoji(t, filepath.Join(t.TempDir(), "hub.db"), nil)
 	byName := listAPI(t, kh)
-	for _, name := range []string{"getMavenBuild", "getWinBuild", "getImageBuild", "getBuildType", "getRPMHeaders", "getChangelogEntries", "queryRPMSigs", "addRPMSig", "deleteRPMSig", "writeSignedRPM", "importRPM"} {
+	for _, name := range []string{"getMavenBuild", "getWinBuild", "getImageBuild", "getBuildType", "getRPMHeaders", "getChangelogEntries", "queryRPMSigs", "addRPMSig", "deleteRPMSig", "writeSignedRPM", "host.writeSignedRPM", "importRPM"} {
 		require.Contains(t, upstream, name)
 		require.Contains(t, byName, name)
 		assert.Equal(t, upstream[name], byName[name]["argdesc"], name)

@@ -203,6 +203,7 @@ func (k *Koji) importBuild(ctx context.Context, a importArgs) (map[string]any, e
 	}
 	pi := koji.PathInfo{TopDir: top}
 	builddir := pi.Build(&koji.Build{Name: row.PackageName, Version: row.Version, Release: row.Release, VolumeName: row.VolumeName})
+	var sigs []rpmSigHeader
 	for _, rel := range append([]string{in.srpm}, in.rpms...) {
 		var br *int64
 		if id, ok := in.brmap[rel]; ok {
@@ -212,9 +213,15 @@ func (k *Koji) importBuild(ctx context.Context, a importArgs) (map[string]any, e
 		if err != nil {
 			return nil, err
 		}
+		fn, _ := files.path(rel)
+		sighdr, err := rpm.RipSigHeader(fn)
+		if err != nil {
+			return nil, rpmHeaderError(err, "Invalid rpm")
+		}
 		if err := files.planArchiveFile(rel, builddir+"/"+r.Arch); err != nil {
 			return nil, err
 		}
+		sigs = append(sigs, rpmSigHeader{r.ID, sighdr})
 	}
 	logdir := builddir + "/data/logs"
 	for _, l := range in.logs {
@@ -235,13 +242,31 @@ func (k *Koji) importBuild(ctx context.Context, a importArgs) (map[string]any, e
 	if err := files.run(); err != nil {
 		return nil, err
 	}
-	if err := k.runCallbacks(ctx, "postImport", kw(binfo)); err != nil {
+	// upstream stores each (S)RPM's signature header (add_rpm_sig) once
+	// the file is in the build's directory
+	err = nil
+	for _, sh := range sigs {
+		if err = k.addRPMSig(ctx, sh.rpmID, sh.sighdr); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = k.runCallbacks(ctx, "postImport", kw(binfo))
+	}
+	if err != nil {
 		for i := len(files.moves) - 1; i >= 0; i-- {
 			files.moves[i].undo()
 		}
 		return nil, err
 	}
 	return binfo, nil
+}
+
+// rpmSigHeader is an imported RPM's signature header, stored once the
+// file has moved.
+type rpmSigHeader struct {
+	rpmID  int64
+	sighdr []byte
 }
 
 // completeImportedBuild is the build part of import_build: a new COMPLETE

@@ -44,6 +44,11 @@ func (k *Koji) rpmSigMethods() []Method {
 			Args: []Arg{{Name: "an_rpm"}, {Name: "sigkey"}, {Name: "force", Default: false}},
 			Func: k.writeSignedRPMMethod,
 		},
+		{
+			Name: "host.writeSignedRPM", PyName: "HostExports.writeSignedRPM", Bound: true,
+			Args: []Arg{{Name: "an_rpm"}, {Name: "sigkey"}, {Name: "force", Default: false}},
+			Func: k.hostWriteSignedRPM,
+		},
 	}
 }
 
@@ -381,6 +386,15 @@ var rpmChecksumTypes = []struct {
 // sign permission, write_signed_rpm.
 func (k *Koji) writeSignedRPMMethod(ctx context.Context, anRPM, sigkey any, force bool) error {
 	if err := assertPerm(ctx, "sign"); err != nil {
+		return err
+	}
+	return k.writeSignedRPM(ctx, anRPM, sigkey, force)
+}
+
+// hostWriteSignedRPM is upstream's HostExports.writeSignedRPM: for a
+// host, write_signed_rpm.
+func (k *Koji) hostWriteSignedRPM(ctx context.Context, anRPM, sigkey any, force bool) error {
+	if _, err := callerHost(ctx); err != nil {
 		return err
 	}
 	return k.writeSignedRPM(ctx, anRPM, sigkey, force)

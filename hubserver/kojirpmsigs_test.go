@@ -172,3 +172,39 @@ func TestKojiRPMSigs(t *testing.T) {
 		assert.Equal(t, []any{sigSigned}, query(h.binRPMID))
 	})
 }
+
+// host.completeBuild stores each imported package's signature header, as
+// upstream's import_build does; a host writes signed copies with
+// host.writeSignedRPM.
+func TestKojiHostBuildSigs(t *testing.T) {
+	b := buildRPMs(t, "hello", "1.0", "1")
+	signedFile, key := signRPM(t, b.rpms[0])
+	eachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		fh := startFilesHub(t, dsn, nil)
+		task := openHostTask(t, fh, "buildArch", "tasks/1/1/hello-1.0-1.src.rpm", int64(1), "x86_64", false, map[string]any{})
+		dir := "tasks/" + pyFmt(task) + "/" + pyFmt(task)
+		files := upload(t, fh.host, dir, b.all()...)
+		id := call(t, fh.host, "host.initBuild", []any{headerData(t, b.srpm, task)}, nil).(int64)
+		call(t, fh.host, "host.completeBuild", []any{task, id, files[0], []any{files[1], files[2]}}, nil)
+		var rpms []koji.RPM
+		require.NoError(t, fh.admin.CallKw(ctx, "listRPMs", &rpms, nil, map[string]any{"buildID": id}))
+		require.Len(t, rpms, 3)
+		byName := map[string]int{}
+		for _, r := range rpms {
+			var sigs []any
+			require.NoError(t, fh.admin.Call(ctx, "queryRPMSigs", &sigs, r.ID))
+			require.Len(t, sigs, 1, r.NVRA())
+			assert.Equal(t, "", sigs[0].(map[string]any)["sigkey"])
+			byName[r.NVRA()] = r.ID
+		}
+		bin := byName["hello-1.0-1.x86_64"]
+		require.NoError(t, fh.admin.Call(ctx, "addRPMSig", nil, bin, base64.StdEncoding.EncodeToString(ripSigHeader(t, signedFile))))
+		require.NoError(t, fh.host.Call(ctx, "host.writeSignedRPM", nil, bin, key))
+		got, err := os.ReadFile(filepath.Join(fh.top, "packages", "hello", "1.0", "1", "data", "signed", key, "x86_64",
+			"hello-1.0-1.x86_64.rpm"))
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(mustRead(t, signedFile), got))
+		assert.Equal(t, "User 1 is not a host", faultString(t, fh.admin, koji.ErrAuth, "host.writeSignedRPM", []any{bin, key}, nil))
+	})
+}
