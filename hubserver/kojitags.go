@@ -70,7 +70,7 @@ func (k *Koji) tagMethods() []Method {
 			Doc:  "List tags according to filters",
 			Func: listTags,
 		},
-	}, slices.Concat(k.inheritanceMethods(), k.pkgListMethods(), k.taggingMethods(), k.taggedMethods(), k.externalRepoMethods())...)
+	}, slices.Concat(k.inheritanceMethods(), k.pkgListMethods(), k.taggingMethods(), k.taggedMethods(), k.taggedRPMMethods(), k.externalRepoMethods())...)
 }
 
 // tagKey is upstream's name_or_id_clause for the tag table: an id, a
