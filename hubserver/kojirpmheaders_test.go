@@ -195,6 +195,7 @@ func TestKojiChangelogEntries(t *testing.T) {
 }
 
 func TestKojiRPMHeaders(t *testing.T) {
+	gone := buildRPMs(t, "gone", "1", "1")
 	eachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		h := startRPMFilesHub(t, dsn)
@@ -279,6 +280,19 @@ func TestKojiRPMHeaders(t *testing.T) {
 		}
 		assert.Equal(t, "<class 'AttributeError'>: 'int' object has no attribute 'upper'", faultString(t, anon, koji.FaultClass(1),
 			"getRPMHeaders", []any{h.srpmID}, map[string]any{"headers": []any{1}}))
+		// a deleted build's RPM: {}, or with strict a fault
+		var goneRPM int64
+		require.NoError(t, h.koji.TaskTx(ctx, 1, func(ctx context.Context) error {
+			id, err := h.koji.NewBuildForTest(ctx, "gone", "1", "1", store.BuildDeleted, 1, 0)
+			if err != nil {
+				return err
+			}
+			goneRPM, err = h.koji.AddRPMFileForTest(ctx, id, gone.rpms[0], h.top)
+			return err
+		}))
+		assert.Equal(t, map[string]any{}, call(nil, goneRPM))
+		assert.Equal(t, "Build gone-1-1 is deleted", faultString(t, anon, koji.ErrGeneric, "getRPMHeaders", []any{goneRPM},
+			map[string]any{"strict": true}))
 	})
 }
 
@@ -296,6 +310,10 @@ func TestKojiRPMHeadersPython(t *testing.T) {
 		pycall("getRPMHeaders", []any{h.binRPMID}, map[string]any{"headers": []any{"nosuch"}}),
 		pycall("addRPMSig", []any{h.binRPMID, base64.StdEncoding.EncodeToString(ripSigHeader(t, h.bin))}, none),
 		pycall("queryRPMSigs", []any{}, map[string]any{"rpm_id": h.binRPMID}),
+		// koji buildinfo's and rpminfo's calls
+		pycall("multiCall", []any{[]any{map[string]any{"methodName": "queryRPMSigs", "params": []any{h.binRPMID}},
+			map[string]any{"methodName": "queryRPMSigs", "params": []any{h.srpmID}}}}, none),
+		pycall("getRPMHeaders", []any{}, map[string]any{"rpmID": h.binRPMID, "headers": []any{"license"}}),
 	})
 	assert.Equal(t, map[string]any{"dict": map[string]any{"name": "str", "epoch": "int", "filesizes": map[string]any{"list": []any{"int"}},
 		"requirename": map[string]any{"list": []any{"str"}}, "disttag": "NoneType"}}, out[0].Types)
@@ -307,6 +325,15 @@ func TestKojiRPMHeadersPython(t *testing.T) {
 	assert.Equal(t, "NoneType", out[5].Types)
 	assert.Equal(t, map[string]any{"list": []any{map[string]any{"dict": map[string]any{"rpm_id": "int", "sigkey": "str",
 		"sighash": "str"}}}}, out[6].Types)
+	sig := map[string]any{"dict": map[string]any{"rpm_id": "int", "sigkey": "str", "sighash": "str"}}
+	assert.Equal(t, map[string]any{"list": []any{map[string]any{"list": []any{map[string]any{"list": []any{sig}}}}}}, out[7].Types)
+	assert.Equal(t, []any{[]any{}}, out[7].Result.([]any)[1])
+	assert.Equal(t, map[string]any{"license": "MIT"}, out[8].Result)
+	// formatChangelog's strptime format
+	for _, e := range out[1].Result.([]any) {
+		_, err := time.Parse("2006-01-02 15:04:05", e.(map[string]any)["date"].(string))
+		assert.NoError(t, err)
+	}
 }
 
 func hexBytes(s string) ([]byte, error) { return hex.DecodeString(s) }
