@@ -245,6 +245,9 @@ func TestKojiRPMHeaders(t *testing.T) {
 			}
 		}
 		assert.NotContains(t, every, "HEADERIMMUTABLE")
+		// named as rpm.tagnames names them
+		assert.Contains(t, every, "REQUIRES")
+		assert.NotContains(t, every, "REQUIRENAME")
 		assert.Equal(t, "clog", every["NAME"])
 		// a task's output file
 		taskDir := filepath.Join(h.top, "work", "tasks", "8", "8")

@@ -84,7 +84,7 @@ type fieldInfo struct {
 var (
 	fieldsOnce sync.Once
 	fieldNames map[string]fieldInfo
-	tagNames   map[int]string // tag number → its first name, as rpm.tagnames
+	tagNames   map[int]string // tag number → its name in rpm.tagnames
 )
 
 func loadFields() {
@@ -99,7 +99,8 @@ func loadFields() {
 		}
 		flags := spec[len(digits):]
 		fieldNames[name] = fieldInfo{tag: tag, array: strings.Contains(flags, "a"), extension: strings.Contains(flags, "x")}
-		if _, ok := tagNames[tag]; !ok {
+		// rpm.tagnames holds the last of a tag's names in name order
+		if name > tagNames[tag] {
 			tagNames[tag] = name
 		}
 	}
@@ -111,8 +112,8 @@ func lookupField(name string) (fieldInfo, bool) {
 	return f, ok
 }
 
-// FieldName is the name rpm gives tag (rpm.tagnames), "" for a tag it
-// does not know.
+// FieldName is the name rpm's Python bindings give tag (rpm.tagnames:
+// of its aliases the last in name order), "" for a tag it does not know.
 func FieldName(tag int) string {
 	fieldsOnce.Do(loadFields)
 	return tagNames[tag]

@@ -107,8 +107,10 @@ func TestFieldErrors(t *testing.T) {
 	if v, _ := p.Field("SIGMD5"); !bytes.Equal(v.([]byte), p.SigMD5) {
 		t.Errorf("SIGMD5: %x", v)
 	}
-	if FieldName(1000) != "NAME" || FieldName(4) != "" {
-		t.Errorf("FieldName: %q %q", FieldName(1000), FieldName(4))
+	for tag, want := range map[int]string{1000: "NAME", 1047: "PROVIDES", 1035: "FILEMD5S", 261: "SIGMD5", 1054: "CONFLICTS", 4: ""} {
+		if got := FieldName(tag); got != want {
+			t.Errorf("FieldName(%d) = %q, want %q", tag, got, want)
+		}
 	}
 	tags := p.MergedTags()
 	if len(tags) == 0 || tags[0] == TagHeaderImmutable {
