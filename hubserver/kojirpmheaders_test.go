@@ -245,6 +245,7 @@ func TestKojiRPMHeaders(t *testing.T) {
 			}
 		}
 		assert.NotContains(t, every, "HEADERIMMUTABLE")
+		assert.Equal(t, []any{"C"}, every["HEADERI18NTABLE"])
 		// named as rpm.tagnames names them
 		assert.Contains(t, every, "REQUIRES")
 		assert.NotContains(t, every, "REQUIRENAME")

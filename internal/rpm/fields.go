@@ -146,12 +146,12 @@ func (p *Package) mergedEntry(tag int) *entry {
 
 // MergedTags lists the tags of the header rpm reads from the package:
 // the main header's, then the merged signature tags, without the region
-// and i18n table tags rpm leaves out of hdr.keys().
+// tags headerNextTag skips (hdr.keys()).
 func (p *Package) MergedTags() []int {
 	var out []int
 	seen := map[int]bool{}
 	for _, t := range p.Header.Tags() {
-		if t == TagHeaderImmutable || t == TagHeaderSignatures || t == TagHeaderI18NTable || seen[t] {
+		if t == TagHeaderImmutable || t == TagHeaderSignatures || seen[t] {
 			continue
 		}
 		seen[t] = true
