@@ -124,6 +124,11 @@ type KojiConfig struct {
 	// Repos configures repos and the request queue's worker (upstream's
 	// repo options, and the part of kojira the hub takes on).
 	Repos RepoConfig
+
+	// Notifications configures the tagNotification and buildNotification
+	// tasks (upstream's DisableNotifications, NotifyOnSuccess, EmailDomain
+	// and KojiWebURL options).
+	Notifications NotificationConfig
 }
 
 // A Koji is the state of a Koji hub: its database and session settings.

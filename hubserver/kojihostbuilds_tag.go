@@ -108,13 +108,35 @@ func (k *Koji) hostTagBuild(ctx context.Context, taskIDArg, tag, build, force, f
 	return k.directTagBuild(ctx, &tagBuildData{tag: t, build: binfo, user: user, row: row}, force)
 }
 
-// tagNotification is upstream's tag_notification with its default
-// configuration (DisableNotifications off, NotifyOnSuccess on): unless
-// the build is missing, or the tagging succeeded and ignoreSuccess is
+// NotificationConfig is upstream's options for the mail notifications the
+// builders send (kojid's tagNotification and buildNotification tasks).
+// The zero value is upstream's defaults: every build's end and every
+// tagging notify the build's owner and the package's owner in the tag.
+type NotificationConfig struct {
+	// Disable is upstream's DisableNotifications: the hub makes no
+	// notification tasks.
+	Disable bool
+	// SkipSuccess is upstream's NotifyOnSuccess = False: a build or
+	// tagging that went well notifies only the subscribers of its package
+	// or tag, which this hub does not keep, so nobody.
+	SkipSuccess bool
+	// EmailDomain is upstream's EmailDomain, the domain of the addresses
+	// made of user names; empty is upstream's None ("<user>@None").
+	EmailDomain string
+	// WebURL is upstream's KojiWebURL, the web pages the build
+	// notifications link to; "http://localhost/koji" when empty.
+	WebURL string
+}
+
+// tagNotification is upstream's tag_notification: unless notifications
+// are disabled, the build is missing, there are no recipients (see
+// notificationRecipients), or the tagging succeeded and ignoreSuccess is
 // set, a tagNotification task for the recipients of the tag and the
-// source tag (see notificationRecipients). It returns the task's id, 0
-// for none.
+// source tag. It returns the task's id, 0 for none.
 func (k *Koji) tagNotification(ctx context.Context, ok, tagID, fromID, buildID, userID, ignoreSuccess, failureMsg any) (int64, error) {
+	if k.cfg.Notifications.Disable {
+		return 0, nil
+	}
 	tx := storeTx(ctx)
 	if userID != nil && xmlrpc.Truthy(userID) {
 		if _, isInt := userID.(int64); !isInt {
@@ -143,7 +165,7 @@ func (k *Koji) tagNotification(ctx context.Context, ok, tagID, fromID, buildID, 
 		if t == nil {
 			continue
 		}
-		r, err := notificationRecipients(ctx, row, t["id"].(int64), state)
+		r, err := k.notificationRecipients(ctx, row, t["id"].(int64), state)
 		if err != nil {
 			return 0, err
 		}
@@ -165,11 +187,18 @@ func (k *Koji) tagNotification(ctx context.Context, ok, tagID, fromID, buildID, 
 
 // notificationRecipients is upstream's get_notification_recipients for
 // a hub without notification subscriptions (it has no
-// build_notifications tables) and without EmailDomain (so the domain is
-// Python's None): with NotifyOnSuccess, the build's owner, and with a
-// tag the package's owner there when that is a normal, active user.
-func notificationRecipients(ctx context.Context, row *store.BuildRow, tagID int64, state int) ([]string, error) {
-	const domain = "None"
+// build_notifications tables): unless the build completed and
+// SkipSuccess is set, the build's owner, and with a tag the package's
+// owner there when that is a normal, active user, at EmailDomain
+// (Python's None when unset).
+func (k *Koji) notificationRecipients(ctx context.Context, row *store.BuildRow, tagID int64, state int) ([]string, error) {
+	if k.cfg.Notifications.SkipSuccess && state == store.BuildComplete {
+		return nil, nil
+	}
+	domain := k.cfg.Notifications.EmailDomain
+	if domain == "" {
+		domain = "None"
+	}
 	out := []string{row.OwnerName + "@" + domain}
 	if tagID == 0 {
 		return out, nil
@@ -196,9 +225,13 @@ func notificationRecipients(ctx context.Context, row *store.BuildRow, tagID int6
 }
 
 // buildNotification is upstream's build_notification for a finished
-// build of a task: a buildNotification task for its recipients, with
-// the build target of a build task. The web URL is upstream's default.
+// build of a task: unless notifications are disabled or there are no
+// recipients, a buildNotification task for them, with the build target
+// of a build task and the web URL.
 func (k *Koji) buildNotification(ctx context.Context, taskID, buildID int64) error {
+	if k.cfg.Notifications.Disable {
+		return nil
+	}
 	tx := storeTx(ctx)
 	row, err := lookupBuild(ctx, tx, buildID, true)
 	if err != nil {
@@ -227,8 +260,8 @@ func (k *Koji) buildNotification(ctx context.Context, taskID, buildID int64) err
 			}
 		}
 	}
-	recipients, err := notificationRecipients(ctx, row, destTag, row.State)
-	if err != nil {
+	recipients, err := k.notificationRecipients(ctx, row, destTag, row.State)
+	if err != nil || len(recipients) == 0 {
 		return err
 	}
 	info, err := buildInfo(row)
@@ -239,6 +272,10 @@ func (k *Koji) buildNotification(ctx context.Context, taskID, buildID int64) err
 	for i, r := range recipients {
 		list[i] = r
 	}
-	_, err = k.makeTask(ctx, "buildNotification", []any{list, info, target, "http://localhost/koji"}, taskOpts{})
+	webURL := k.cfg.Notifications.WebURL
+	if webURL == "" {
+		webURL = "http://localhost/koji"
+	}
+	_, err = k.makeTask(ctx, "buildNotification", []any{list, info, target, webURL}, taskOpts{})
 	return err
 }

@@ -29,6 +29,7 @@ type settings struct {
 	rpmbuildTimeout           time.Duration
 	useFastUpload             bool
 	level                     slog.Level
+	mail                      builder.Mail // smtphost, from_addr, smtp_user, smtp_pass
 }
 
 // ignored are kojid.conf options this builder accepts but does not use
@@ -41,7 +42,7 @@ var ignored = map[string]bool{
 	"task_avail_delay": true, "buildroot_basic_cleanup_delay": true, "buildroot_final_cleanup_delay": true,
 	"failed_buildroot_lifetime": true, "plugin": true, "plugins": true,
 	"pluginpath": true, "packager": true, "vendor": true, "distribution": true, "mockhost": true,
-	"smtphost": true, "smtp_user": true, "smtp_pass": true, "from_addr": true, "admin_emails": true,
+	"admin_emails":  true,
 	"no_ssl_verify": true, "serverca_path": true,
 	"use_createrepo_c": true, "createrepo_skip_stat": true, "createrepo_update": true,
 	"literal_task_arches": true, "build_arch_can_fail": true,
@@ -157,6 +158,14 @@ func (s *settings) apply(values map[string]string) error {
 			s.topURL = v
 		case "topdir":
 			s.topDir = v
+		case "smtphost":
+			s.mail.Host = v
+		case "from_addr":
+			s.mail.FromAddr = v
+		case "smtp_user":
+			s.mail.User = v
+		case "smtp_pass":
+			s.mail.Password = v
 		case "rpmbuild_timeout":
 			var secs float64
 			if _, err = fmt.Sscan(v, &secs); err == nil && secs <= 0 {

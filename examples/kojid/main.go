@@ -1,8 +1,8 @@
 // Command kojid is a Koji builder made with package builder: it logs in
 // to a hub as a host, by client certificate, Kerberos keytab or password,
-// and runs sleep, build, buildArch, tagBuild, newRepo and createrepo
-// tasks until SIGINT or SIGTERM, when it frees its running tasks and logs
-// out. Builds run rpmbuild on the host itself, as the daemon's user (no
+// and runs sleep, build, buildArch, tagBuild, newRepo, createrepo,
+// tagNotification and buildNotification tasks until SIGINT or SIGTERM,
+// when it frees its running tasks and logs out. Builds run rpmbuild on the host itself, as the daemon's user (no
 // mock, no chroot: see builder.BuildArch); the SRPMs and repo contents
 // come from topurl, or for repos from topdir when it is set (the hub's
 // files mounted here, as upstream kojid needs them).
@@ -10,7 +10,8 @@
 // It reads a kojid.conf-style file ([kojid] section, upstream's option
 // names: server, serverca, cert, krb_principal, keytab, ccache, user,
 // password, sleeptime, maxjobs, minspace, workdir, topurl, topdir,
-// rpmbuild_timeout, use_fast_upload, log_level); flags override it.
+// rpmbuild_timeout, use_fast_upload, log_level, and for the notification
+// mails smtphost, from_addr, smtp_user, smtp_pass); flags override it.
 // kojid's command line options are there under its names (-c/--config,
 // -s/--server, --topurl, --topdir, --workdir, --sleeptime, --maxjobs,
 // --minspace, --user, --password, --force-lock, -v/--verbose,
@@ -73,7 +74,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		SleepTime: s.sleepTime, MaxJobs: s.maxJobs, MinSpace: s.minSpace, WorkDir: s.workDir,
 		TopURL: s.topURL, UseFastUpload: &fast, Logger: logger,
 	}, builder.Sleep{}, builder.Build{}, &builder.BuildArch{Timeout: s.rpmbuildTimeout}, builder.TagBuild{},
-		builder.NewRepo{TopDir: s.topDir}, builder.Createrepo{TopDir: s.topDir})
+		builder.NewRepo{TopDir: s.topDir}, builder.Createrepo{TopDir: s.topDir},
+		builder.TagNotification{Mail: s.mail}, builder.BuildNotification{Mail: s.mail})
 	if err != nil {
 		return err
 	}

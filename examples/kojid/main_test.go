@@ -27,49 +27,27 @@ import (
 // The binary, configured by a kojid.conf and flags, logs in with a
 // client certificate, runs a sleep task and stops on its context (the
 // signal), checking in as not ready.
-func TestKojidRunsSleepTasks(t *testing.T) {
-	for name, dsn := range map[string]func(t *testing.T) string{
-		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "hub.db") },
-		"postgres": func(t *testing.T) string { return testenv.PostgresDSN(t) },
-	} {
-		t.Run(name, func(t *testing.T) { testKojid(t, dsn(t)) })
-	}
+func TestKojidRunsSleepTasks(t *testing.T) { eachBackend(t, testKojid) }
+
+// eachBackend runs fn on a fresh SQLite file and a fresh PostgreSQL
+// schema.
+func eachBackend(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, filepath.Join(t.TempDir(), "hub.db")) })
+	t.Run("postgres", func(t *testing.T) { fn(t, testenv.PostgresDSN(t)) })
 }
 
 func testKojid(t *testing.T, dsn string) {
 	ctx := context.Background()
-	cfg := hubserver.KojiConfig{DSN: dsn, Admin: "kojiadmin"}
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	k, err := hubserver.OpenKoji(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { k.Close() })
-	register := func(h *hubserver.Hub) { require.NoError(t, h.Register(k.Methods()...)) }
-	adminHub, adminPKI := hubtest.StartTLS(t, k.HubConfig(), "kojiadmin", register)
-	admin, err := koji.NewClient(adminHub.URL(), koji.WithHTTPClient(httpClient(adminPKI)))
-	require.NoError(t, err)
-	require.NoError(t, admin.Login(ctx, &auth.SSL{Certificate: &adminPKI.Client}))
-	require.NoError(t, admin.Call(ctx, "addHost", nil, "builder1", []string{"x86_64"}))
-
-	hub, pki := hubtest.StartTLS(t, k.HubConfig(), "builder1", register)
-	dir := t.TempDir()
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(p, data, 0o600))
-		return p
-	}
-	key, err := x509.MarshalPKCS8PrivateKey(pki.Client.PrivateKey)
-	require.NoError(t, err)
-	certFile := write("host.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pki.Client.Certificate[0]}))
-	keyFile := write("host.key", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}))
-	caFile := write("ca.pem", pki.CAPEM)
-	conf := write("kojid.conf", fmt.Appendf(nil, "[kojid]\nserver = %s\nserverca = %s\nsleeptime = 1\nminspace = -1\n"+
-		"workdir = %s\nmockdir = /var/lib/mock\nlog_level = debug\n", hub.URL(), caFile, filepath.Join(dir, "work")))
+	h := startHostHub(t, dsn)
+	admin, dir := h.admin, h.dir
+	conf := h.write("kojid.conf", fmt.Appendf(nil, "[kojid]\nserver = %s\nserverca = %s\nsleeptime = 1\nminspace = -1\n"+
+		"workdir = %s\nmockdir = /var/lib/mock\nlog_level = debug\n", h.url, h.caFile, filepath.Join(dir, "work")))
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	logs := logFile(t)
 	done := make(chan error, 1)
-	go func() { done <- run(runCtx, []string{"-config", conf, "-cert", certFile, "-key", keyFile}, logs) }()
+	go func() { done <- run(runCtx, []string{"-config", conf, "-cert", h.certFile, "-key", h.keyFile}, logs) }()
 
 	id, err := admin.MakeTask(ctx, "sleep", []any{0}, nil)
 	require.NoError(t, err)
@@ -120,6 +98,45 @@ func TestKojidSettingsErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "config")
 	err = run(context.Background(), []string{"-nosuchflag"}, &bytes.Buffer{})
 	assert.True(t, err != nil && strings.Contains(err.Error(), "nosuchflag"))
+}
+
+// hostHub is a hub with the admin kojiadmin and the host builder1,
+// whose certificate, key and CA files are in dir.
+type hostHub struct {
+	admin                     *koji.Client
+	url, dir                  string
+	certFile, keyFile, caFile string
+	t                         *testing.T
+}
+
+func (h *hostHub) write(name string, data []byte) string {
+	p := filepath.Join(h.dir, name)
+	require.NoError(h.t, os.WriteFile(p, data, 0o600))
+	return p
+}
+
+func startHostHub(t *testing.T, dsn string) *hostHub {
+	ctx := context.Background()
+	cfg := hubserver.KojiConfig{DSN: dsn, Admin: "kojiadmin"}
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	k, err := hubserver.OpenKoji(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { k.Close() })
+	register := func(h *hubserver.Hub) { require.NoError(t, h.Register(k.Methods()...)) }
+	adminHub, adminPKI := hubtest.StartTLS(t, k.HubConfig(), "kojiadmin", register)
+	admin, err := koji.NewClient(adminHub.URL(), koji.WithHTTPClient(httpClient(adminPKI)))
+	require.NoError(t, err)
+	require.NoError(t, admin.Login(ctx, &auth.SSL{Certificate: &adminPKI.Client}))
+	require.NoError(t, admin.Call(ctx, "addHost", nil, "builder1", []string{"x86_64"}))
+
+	hub, pki := hubtest.StartTLS(t, k.HubConfig(), "builder1", register)
+	h := &hostHub{admin: admin, url: hub.URL(), dir: t.TempDir(), t: t}
+	key, err := x509.MarshalPKCS8PrivateKey(pki.Client.PrivateKey)
+	require.NoError(t, err)
+	h.certFile = h.write("host.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pki.Client.Certificate[0]}))
+	h.keyFile = h.write("host.key", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}))
+	h.caFile = h.write("ca.pem", pki.CAPEM)
+	return h
 }
 
 func httpClient(p *hubtest.PKI) *http.Client {

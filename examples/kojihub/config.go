@@ -217,6 +217,7 @@ func init() {
 		"AllowProxyAuthType", "SessionRenewalTimeout", "MaxRequestLength", "LockOut", "ServerOffline",
 		"OfflineMessage", "MaxJobs", "CapacityOvercommit", "ReadyTimeout", "AssignTimeout",
 		"SoftRefusalTimeout", "HostTimeout", "RunInterval",
+		"DisableNotifications", "NotifyOnSuccess", "EmailDomain", "KojiWebURL",
 	} {
 		implemented[strings.ToLower(name)] = name
 	}
@@ -242,6 +243,12 @@ func (h *hubOptions) apply(cfg *hubserver.KojiConfig, log *slog.Logger) error {
 	h.boolean("disableurlsessions", &cfg.DisableURLSessions)
 	h.boolean("lockout", &cfg.LockOut)
 	h.boolean("serveroffline", &cfg.ServerOffline)
+	h.boolean("disablenotifications", &cfg.Notifications.Disable)
+	notifySuccess := !cfg.Notifications.SkipSuccess
+	h.boolean("notifyonsuccess", &notifySuccess)
+	cfg.Notifications.SkipSuccess = !notifySuccess
+	cfg.Notifications.EmailDomain = h.str("emaildomain")
+	cfg.Notifications.WebURL = h.str("kojiweburl")
 	cfg.OfflineMessage = h.str("offlinemessage")
 	h.integer("maxrequestlength", &cfg.MaxRequestLength)
 	if h.sec.HasKey("sessionrenewaltimeout") {

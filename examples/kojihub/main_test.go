@@ -185,7 +185,7 @@ LogLevel = debug
 
 [hub]
 MaxRequestLength = 2000
-KojiWebURL = http://localhost/koji
+PluginPath = /usr/lib/koji-hub-plugins
 `), 0o600))
 			args := []string{"-config", conf, "-listen", "127.0.0.1:0", "-data", data,
 				"-tls-cert", p.certFile, "-tls-key", p.keyFile, "-client-ca", p.caFile, "-admin", "kojiadmin"}
@@ -214,7 +214,7 @@ KojiWebURL = http://localhost/koji
 			r.Body.Close()
 			assert.Equal(t, http.StatusBadRequest, r.StatusCode)
 			assert.Contains(t, s.log.String(), "level=DEBUG")
-			assert.Contains(t, s.log.String(), "option=kojiweburl", "unsupported options are named")
+			assert.Contains(t, s.log.String(), "option=pluginpath", "unsupported options are named")
 			if backend == "sqlite" {
 				assert.FileExists(t, filepath.Join(data, "hub.db"))
 			}
