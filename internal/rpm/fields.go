@@ -307,12 +307,67 @@ func (p *Package) extension(name string, f fieldInfo) (any, error) {
 			base, dirs, idx = 1120, 1121, 1119
 		}
 		return joinFileNames(h, base, dirs, idx), nil
+	case "INSTFILENAMES":
+		// the installed files (FILESTATES normal or netshared): none for
+		// a package file, which has no states
+		out := []any{}
+		states, ok := h.Bytes(1029)
+		if !ok {
+			return out, nil
+		}
+		for i, f := range joinFileNames(h, TagBasenames, TagDirnames, TagDirIndexes) {
+			if i < len(states) && (states[i] == 0 || states[i] == 3) {
+				out = append(out, f)
+			}
+		}
+		return out, nil
+	case "FILENLINKS":
+		return fileNLinks(h), nil
+	case "HEADERCOLOR":
+		var color int64
+		colors, _ := h.Ints(1140)
+		for _, c := range colors {
+			color |= c
+		}
+		return color & 0x0f, nil
+	case "DBINSTANCE":
+		// a header read from a file has no database instance
+		return int64(0), nil
+	case "VERBOSE":
+		// set only when rpm's log level is verbose, which the hub's is not
+		return nil, nil
 	case "REQUIRENEVRS", "PROVIDENEVRS", "OBSOLETENEVRS", "CONFLICTNEVRS",
 		"RECOMMENDNEVRS", "SUGGESTNEVRS", "SUPPLEMENTNEVRS", "ENHANCENEVRS":
 		dep := strings.TrimSuffix(name, "NEVRS")
 		return depNEVRs(h, fieldNames[dep+"NAME"].tag, fieldNames[dep+"FLAGS"].tag, fieldNames[dep+"VERSION"].tag), nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrUnsupportedField, name)
+}
+
+// fileNLinks is rpm's FILENLINKS: for each file, how many of the
+// package's regular files share its device and inode (1 for others).
+func fileNLinks(h *Header) []any {
+	base, _ := h.Strings(TagBasenames)
+	modes, _ := h.Ints(TagFileModes)
+	devs, _ := h.Ints(TagFileDevices)
+	inodes, _ := h.Ints(TagFileInodes)
+	regular := func(i int) bool {
+		return i < len(modes) && modes[i]&0o170000 == 0o100000 && i < len(devs) && i < len(inodes)
+	}
+	count := map[[2]int64]int64{}
+	for i := range base {
+		if regular(i) {
+			count[[2]int64{devs[i], inodes[i]}]++
+		}
+	}
+	out := make([]any, len(base))
+	for i := range base {
+		out[i] = int64(1)
+		if regular(i) {
+			out[i] = count[[2]int64{devs[i], inodes[i]}]
+		}
+	}
+	return out
 }
 
 // joinFileNames is rpm's file name list: dirnames[dirindexes[i]] +
