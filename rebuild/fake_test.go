@@ -45,6 +45,11 @@ type fakeHub struct {
 	// submitted records ScratchBuild calls: "nvr target arch_override".
 	submitted []string
 	cancelled []int
+	// hostQueries records Hosts calls: "channel arch...".
+	hostQueries []string
+	// polls counts Packages calls: one per polling run, after its
+	// PollBuilds.
+	polls int
 }
 
 func newFakeHub(c *clock) *fakeHub {
@@ -151,6 +156,7 @@ func (h *fakeHub) BuildGroup(context.Context, string, string, int) ([]string, er
 func (h *fakeHub) Packages(context.Context, string) ([]*koji.TagPackage, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.polls++
 	return slices.Clone(h.packages), nil
 }
 
@@ -211,9 +217,10 @@ func (h *fakeHub) CancelTask(_ context.Context, id int) error {
 	return nil
 }
 
-func (h *fakeHub) Hosts(_ context.Context, _ string, arches []string) ([]*koji.Host, error) {
+func (h *fakeHub) Hosts(_ context.Context, channel string, arches []string) ([]*koji.Host, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.hostQueries = append(h.hostQueries, channel+" "+strings.Join(arches, " "))
 	var out []*koji.Host
 	for _, host := range h.hosts {
 		if slices.ContainsFunc(arches, func(a string) bool { return slices.Contains(host.ArchList(), a) }) {
@@ -323,6 +330,7 @@ func (r *recorder) take() []string {
 
 // testEnv is a service on a fake hub and a fresh store.
 type testEnv struct {
+	cfg    Config // the service's
 	svc    *Service
 	store  *Store
 	hub    *fakeHub
@@ -340,6 +348,12 @@ func eachBackend(t *testing.T, fn func(t *testing.T, dsn string)) {
 }
 
 func newTestEnv(t *testing.T, dsn string, edit func(*Config)) *testEnv {
+	return newTestEnvColl(t, dsn, edit, nil)
+}
+
+// newTestEnvColl is newTestEnv with editColl changing the collection
+// before it is added.
+func newTestEnvColl(t *testing.T, dsn string, edit func(*Config), editColl func(*Collection)) *testEnv {
 	ctx := context.Background()
 	st, err := OpenStore(ctx, dsn)
 	require.NoError(t, err)
@@ -351,9 +365,13 @@ func newTestEnv(t *testing.T, dsn string, edit func(*Config)) *testEnv {
 	if edit != nil {
 		edit(&cfg)
 	}
+	e.cfg = cfg
 	e.svc, err = NewService(cfg)
 	require.NoError(t, err)
 	e.coll = &Collection{Name: "f44", DisplayName: "Fedora 44", Target: "f44-candidate", BuildTag: "f44-build", DestTag: "f44"}
+	if editColl != nil {
+		editColl(e.coll)
+	}
 	require.NoError(t, st.AddCollection(ctx, e.coll))
 	return e
 }

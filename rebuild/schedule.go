@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +30,9 @@ func (s *Service) Priorities(ctx context.Context) ([]Scheduled, error) {
 func (s *Service) priorities(ctx context.Context, now time.Time) ([]Scheduled, error) {
 	var cands []rstore.Candidate
 	colls := map[int64]*Collection{}
+	// The last builds, by id, for the PrioritySources: one query per
+	// collection, not one per package.
+	var last map[int64]*Build
 	err := s.db.View(ctx, func(tx *rstore.Tx) error {
 		cs, err := tx.Collections(ctx)
 		if err != nil {
@@ -37,8 +41,18 @@ func (s *Service) priorities(ctx context.Context, now time.Time) ([]Scheduled, e
 		for _, c := range cs {
 			colls[c.ID] = c
 		}
-		cands, err = tx.Candidates(ctx)
-		return err
+		if cands, err = tx.Candidates(ctx); err != nil || len(s.cfg.PrioritySources) == 0 {
+			return err
+		}
+		last = map[int64]*Build{}
+		for _, c := range cs {
+			bs, err := tx.LastBuilds(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			maps.Copy(last, bs)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -50,7 +64,7 @@ func (s *Service) priorities(ctx context.Context, now time.Time) ([]Scheduled, e
 		if in.Unschedulable() != "" {
 			continue
 		}
-		extra, err := s.extraPriority(ctx, colls[cand.Package.CollectionID], cand)
+		extra, err := s.extraPriority(ctx, colls[cand.Package.CollectionID], cand.Package, last)
 		if err != nil {
 			s.log.Warn("rebuild: priority source failed; package skipped this cycle",
 				slog.String("package", cand.Package.Name), slog.String("error", err.Error()))
@@ -74,19 +88,15 @@ func (s *Service) priorities(ctx context.Context, now time.Time) ([]Scheduled, e
 	return out, nil
 }
 
-func (s *Service) extraPriority(ctx context.Context, c *Collection, cand rstore.Candidate) (float64, error) {
+// extraPriority is the sum of the PrioritySources for a package; last
+// holds the last builds by id.
+func (s *Service) extraPriority(ctx context.Context, c *Collection, p *Package, last map[int64]*Build) (float64, error) {
 	if len(s.cfg.PrioritySources) == 0 {
 		return 0, nil
 	}
-	info := PackageInfo{Collection: c, Package: cand.Package}
-	if id := cand.Package.LastBuildID; id != nil {
-		err := s.db.View(ctx, func(tx *rstore.Tx) (err error) {
-			info.LastBuild, err = tx.Build(ctx, *id, false)
-			return err
-		})
-		if err != nil {
-			return 0, err
-		}
+	info := PackageInfo{Collection: c, Package: p}
+	if id := p.LastBuildID; id != nil {
+		info.LastBuild = last[*id]
 	}
 	sum := 0.0
 	for _, src := range s.cfg.PrioritySources {
