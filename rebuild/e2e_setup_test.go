@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gokoji/gokoji/auth"
@@ -23,9 +22,8 @@ import (
 	"github.com/gokoji/gokoji/internal/testenv"
 	"github.com/gokoji/gokoji/koji"
 	"github.com/gokoji/gokoji/messages"
+	"github.com/gokoji/gokoji/rebuild"
 )
-
-const brokerURL = "amqp://guest:guest@127.0.0.1:5672/"
 
 func testLogger() *slog.Logger {
 	if os.Getenv("REBUILD_TEST_LOG") != "" {
@@ -38,32 +36,7 @@ func testLogger() *slog.Logger {
 // own, deleted with its queues when the test ends, or stops the test as
 // Unavailable without a broker.
 func broker(t *testing.T) messages.Config {
-	testenv.ShareBroker(t)
-	conn, err := amqp.DialConfig(brokerURL, amqp.Config{Dial: amqp.DefaultDial(3 * time.Second)})
-	if err != nil {
-		testenv.Unavailable(t, "RabbitMQ at %s: %v", brokerURL, err)
-	}
-	conn.Close()
-	name := fmt.Sprintf("gokoji.test.rebuild.%d", time.Now().UnixNano())
-	t.Cleanup(func() {
-		conn, err := amqp.Dial(brokerURL)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close()
-		ch, err := conn.Channel()
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		for _, q := range []string{name + ".watcher", name + ".test"} {
-			_, _ = ch.QueueDelete(q, false, false, false)
-		}
-		_ = ch.ExchangeDelete(name, false, false)
-	})
-	return messages.Config{URL: brokerURL, Exchange: name, RetryDelay: 10 * time.Millisecond,
-		ReconnectDelay: 50 * time.Millisecond, MaxReconnectDelay: time.Second, Logger: testLogger()}
+	return rebuild.BrokerConfigForTest(t, testLogger(), ".watcher", ".test")
 }
 
 // world is a gokoji hub and a builder, and the admin's client.

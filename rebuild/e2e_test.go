@@ -19,9 +19,13 @@ import (
 // are rescheduled, in priority order, one at a time as the hub's load
 // allows, and baz (foo at distance 2) stays under the threshold; bar
 // fails with foo 2, and its state change is published to RabbitMQ and
-// consumed there. The hub's task messages reach the service through the
-// broker too. Dependencies are resolved by the service's default loader
-// (repodata and depsolve) on the createrepo_c repos the builder makes.
+// consumed there, as is the collection's state change when its buildroot
+// first resolves. The hub's task and tag messages reach the service
+// through the broker too, and they alone drive it once it started: its
+// polling fallback runs only when it starts (PollInterval is an hour), so
+// the scratch builds' results and foo 2 arrive as messages. Dependencies
+// are resolved by the service's default loader (repodata and depsolve) on
+// the createrepo_c repos the builder makes.
 func TestEndToEnd(t *testing.T) {
 	testenv.Command(t, "rpmbuild")
 	testenv.Command(t, "createrepo_c")
@@ -58,7 +62,7 @@ func endToEnd(t *testing.T, hubDSN, rebuildDSN string) {
 	w.build(t, makeSRPM(t, "qux", "1", []string{"foo"}, nil, "sleep 6"))
 	w.newRepo(t)
 	w.build(t, makeSRPM(t, "baz", "1", []string{"bar"}, nil, ""))
-	w.newRepo(t)
+	firstRepo := w.newRepo(t)
 
 	// The service, a day ahead so that the real builds' time priority is
 	// 106.5: not enough alone, enough with a direct dependency change.
@@ -82,7 +86,9 @@ func endToEnd(t *testing.T, hubDSN, rebuildDSN string) {
 		Store: st, Hub: rebuild.NewKojiHub(a, t.TempDir()),
 		Notifier: &rebuild.MessageNotifier{Publisher: pub}, Consume: &watch,
 		MaxBuilds: 10, LoadThreshold: 0.5,
-		ScheduleInterval: 3 * time.Second, ResolveInterval: 300 * time.Millisecond, PollInterval: 2 * time.Second,
+		// Polling (the fallback for lost messages) runs once, at the
+		// start: the builds' ends and foo 2's tagging come as messages.
+		ScheduleInterval: 3 * time.Second, ResolveInterval: 300 * time.Millisecond, PollInterval: time.Hour,
 		Now:    func() time.Time { return time.Now().Add(24 * time.Hour) },
 		Logger: testLogger().With("side", "rebuild"),
 	})
@@ -90,6 +96,7 @@ func endToEnd(t *testing.T, hubDSN, rebuildDSN string) {
 
 	// The test's own consumer of Koschei's messages.
 	states := make(chan *messages.KoscheiPackageStateChange, 100)
+	collStates := make(chan *messages.KoscheiCollectionStateChange, 100)
 	tcfg := mcfg
 	tcfg.Queue, tcfg.Format, tcfg.Bindings = mcfg.Exchange+".test", messages.Fedora, []string{"org.fedoraproject.prod.koschei.#"}
 	consumed := make(chan error, 1)
@@ -99,12 +106,18 @@ func endToEnd(t *testing.T, hubDSN, rebuildDSN string) {
 	}()
 	go func() {
 		consumed <- messages.Consume(ctx, tcfg, func(ctx context.Context, ev messages.Event) error {
-			if e, ok := ev.(*messages.KoscheiPackageStateChange); ok {
+			switch e := ev.(type) {
+			case *messages.KoscheiPackageStateChange:
 				states <- e
+			case *messages.KoscheiCollectionStateChange:
+				collStates <- e
 			}
 			return nil
 		})
 	}()
+	// The collection resolves in the service's first seconds: its message
+	// needs the queue there.
+	rebuild.WaitQueueForTest(t, tcfg.Queue)
 	runCtx, stop := context.WithCancel(ctx)
 	ran := make(chan error, 1)
 	go func() { ran <- svc.Run(runCtx) }()
@@ -130,6 +143,15 @@ func endToEnd(t *testing.T, hubDSN, rebuildDSN string) {
 	require.NoError(t, err)
 	for _, p := range prios {
 		require.Less(t, p.Priority, 256.0, p.Package.Name)
+	}
+	// The buildroot resolved in the newest repo: the collection went from
+	// unknown to ok, announced as koschei.collection.state.change.
+	select {
+	case e := <-collStates:
+		require.Equal(t, &messages.KoscheiCollectionStateChange{Old: "unknown", New: "ok", KojiInstance: "primary",
+			Collection: "f44", CollectionName: "Fedora 44", RepoID: &firstRepo}, e)
+	case <-time.After(time.Minute):
+		t.Fatal("no koschei.collection.state.change for f44")
 	}
 
 	// foo 2, and bar breaks in its repo.
@@ -182,6 +204,14 @@ func endToEnd(t *testing.T, hubDSN, rebuildDSN string) {
 		}
 	}
 
+	// foo 2, tagged after the only polling run, was registered from the
+	// hub's tag message.
+	eventually(t, "foo 2 registered", func() bool {
+		h, err := st.PackageHistory(ctx, "f44", "foo", 0)
+		require.NoError(t, err)
+		return len(h.Builds) > 0 && h.Builds[0].Build.Real && h.Builds[0].Build.Version == "2"
+	})
+
 	// The failed build carries the change behind it; baz was not
 	// rebuilt: foo is at distance 2 from it (256/2 = 128).
 	eventually(t, "bar's build resolved", func() bool {
@@ -200,6 +230,12 @@ func endToEnd(t *testing.T, hubDSN, rebuildDSN string) {
 	require.NoError(t, err)
 	require.Len(t, hz.Builds, 1)
 	require.Equal(t, int64(128), hz.Package.DependencyPriority)
+	// The collection stayed ok in foo 2's repo: nothing more said.
+	select {
+	case e := <-collStates:
+		t.Fatalf("unexpected collection state change %+v", e)
+	default:
+	}
 }
 
 // lastScratch returns a package's newest scratch build, nil if none.
@@ -217,11 +253,5 @@ func lastScratch(t *testing.T, st *rebuild.Store, name string) *rebuild.Build {
 // eventually waits up to two minutes for cond.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: %s", what)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	rebuild.EventuallyForTest(t, 2*time.Minute, what, cond)
 }

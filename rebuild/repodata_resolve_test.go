@@ -101,6 +101,8 @@ func TestResolutionOnRepodata(t *testing.T) {
 		// qux's own build could not be resolved in its repo: it has the
 		// newly-added build priority.
 		require.Equal(t, []string{"qux", "bar", "baz", "foo"}, names(prios))
+		require.Equal(t, int64(3000), e.pkg(t, "qux").BuildPriority, "newly_added")
+		require.InDelta(t, 3000+106.5, prios[0].Priority, 0.1)
 		require.InDelta(t, 256+106.5, prios[1].Priority, 0.1)
 		require.InDelta(t, 128+106.5, prios[2].Priority, 0.1)
 		e.schedule(t, true)

@@ -84,6 +84,10 @@ func TestDependencyChangeReschedules(t *testing.T) {
 		// bar is running now, baz is under the threshold.
 		e.schedule(t, false)
 
+		// While it runs, manual and static priority are given: the build's
+		// end resets the manual one, never the static one.
+		require.NoError(t, e.store.SetManualPriority(ctx, "f44", "bar", 7))
+		require.NoError(t, e.store.SetStaticPriority(ctx, "f44", "bar", 3))
 		// bar's build fails: its state changes and is announced.
 		task := e.hub.finish(int(e.hub.nextTask-2), koji.TaskFailed, &koji.Fault{Code: int(koji.ErrBuild), String: "error building package"})
 		require.NoError(t, e.svc.HandleEvent(ctx, &messages.TaskStateChange{Task: task, Attribute: "state", New: koji.TaskFailed}))
@@ -92,6 +96,8 @@ func TestDependencyChangeReschedules(t *testing.T) {
 		require.Equal(t, StateFailing, StateOf(bar))
 		require.Equal(t, int64(200), bar.BuildPriority, "failed after a build that did not fail")
 		require.Equal(t, int64(0), bar.DependencyPriority, "cleared on completion")
+		require.Equal(t, int64(0), bar.ManualPriority, "cleared on completion")
+		require.Equal(t, int64(3), bar.StaticPriority, "never reset")
 
 		// The build resolver gives the scratch build its applied changes.
 		require.NoError(t, e.svc.Resolve(ctx))
@@ -109,7 +115,8 @@ func TestDependencyChangeReschedules(t *testing.T) {
 func TestScheduleLimits(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		e := newTestEnv(t, dsn, func(c *Config) { c.MaxBuilds = 2; c.SubmitBurst = 2; c.SubmitInterval = time.Hour })
+		e := newTestEnvColl(t, dsn, func(c *Config) { c.MaxBuilds = 2; c.SubmitBurst = 2; c.SubmitInterval = time.Hour },
+			func(c *Collection) { c.Channel = "heavy" })
 		start(t, e)
 		e.clock.Add(8 * 24 * time.Hour) // every time priority past the threshold
 		for _, name := range []string{"foo", "bar", "baz"} {
@@ -118,6 +125,8 @@ func TestScheduleLimits(t *testing.T) {
 		// Busy hosts: nothing goes, each cycle.
 		e.hub.hosts[0].TaskLoad = 3
 		e.schedule(t, false)
+		require.Equal(t, []string{"heavy x86_64"}, e.hub.hostQueries,
+			"the collection's channel and the package's arches, once a cycle for all three packages")
 		e.hub.hosts[0].TaskLoad = 1
 
 		for range 3 {
@@ -261,6 +270,9 @@ func TestResolutionProblems(t *testing.T) {
 		cs, err := e.store.Collections(ctx)
 		require.NoError(t, err)
 		require.Equal(t, CollectionUnresolved, CollectionStateOf(cs[0]))
+		status, err := e.store.CollectionStatus(ctx, "f44", DefaultPriorityConfig(), e.clock.Now())
+		require.NoError(t, err)
+		require.Equal(t, []string{"conflicting requests"}, status.BuildrootProblems, "the buildroot's problems kept")
 		e.clock.Add(30 * 24 * time.Hour)
 		prios, err := e.svc.Priorities(ctx)
 		require.NoError(t, err)
@@ -274,11 +286,13 @@ func TestRealBuildsUntagged(t *testing.T) {
 		e := newTestEnv(t, dsn, nil)
 		start(t, e)
 		old := e.hub.tagged["foo"]
+		require.NoError(t, e.store.SetManualPriority(ctx, "f44", "foo", 9))
 		e.hub.tag("foo", "2", "gcc")
 		require.NoError(t, e.svc.Poll(ctx))
 		h, err := e.store.PackageHistory(ctx, "f44", "foo", 0)
 		require.NoError(t, err)
 		require.Len(t, h.Builds, 2)
+		require.Equal(t, int64(0), h.Package.ManualPriority, "a new real build resets priorities")
 		require.Equal(t, "2", h.Builds[0].Build.Version)
 		require.Equal(t, h.Builds[0].Build.ID, *h.Package.LastBuildID)
 
