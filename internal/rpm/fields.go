@@ -321,6 +321,13 @@ func (p *Package) extension(name string, f fieldInfo) (any, error) {
 			}
 		}
 		return out, nil
+	case "FILEREQUIRE", "FILEPROVIDE":
+		dep, kind := "REQUIRE", int64('R')
+		if name == "FILEPROVIDE" {
+			dep, kind = "PROVIDE", 'P'
+		}
+		return fileDeps(h, kind, depNEVRs(h, fieldNames[dep+"NAME"].tag, fieldNames[dep+"FLAGS"].tag,
+			fieldNames[dep+"VERSION"].tag)), nil
 	case "FILENLINKS":
 		return fileNLinks(h), nil
 	case "HEADERCOLOR":
@@ -366,6 +373,33 @@ func fileNLinks(h *Header) []any {
 		if regular(i) {
 			out[i] = count[[2]int64{devs[i], inodes[i]}]
 		}
+	}
+	return out
+}
+
+// fileDeps is rpm's FILEREQUIRE or FILEPROVIDE: for each file, its
+// dependencies of kind ('R' or 'P') from the dependency dictionary
+// (FILEDEPENDSX and FILEDEPENDSN index DEPENDSDICT, whose entries are the
+// kind in the top byte and the dependency's index), space-separated.
+func fileDeps(h *Header, kind int64, deps []any) []any {
+	base, _ := h.Strings(TagBasenames)
+	start, _ := h.Ints(1143)
+	count, _ := h.Ints(1144)
+	dict, _ := h.Ints(1145)
+	out := make([]any, len(base))
+	for i := range base {
+		var parts []string
+		if i < len(start) && i < len(count) {
+			for j := start[i]; j >= 0 && j < start[i]+count[i] && j < int64(len(dict)); j++ {
+				if dict[j]>>24&0xff != kind {
+					continue
+				}
+				if ix := dict[j] & 0xffffff; ix < int64(len(deps)) {
+					parts = append(parts, deps[ix].(string))
+				}
+			}
+		}
+		out[i] = strings.Join(parts, " ")
 	}
 	return out
 }

@@ -93,8 +93,8 @@ func TestFieldErrors(t *testing.T) {
 	if _, err := p.Field("NOSUCHTAG"); !errors.Is(err, ErrNoSuchField) {
 		t.Errorf("NOSUCHTAG: %v", err)
 	}
-	if _, err := p.Field("FILEPROVIDE"); !errors.Is(err, ErrUnsupportedField) {
-		t.Errorf("FILEPROVIDE: %v", err)
+	if _, err := p.Field("TRIGGERCONDS"); !errors.Is(err, ErrUnsupportedField) {
+		t.Errorf("TRIGGERCONDS: %v", err)
 	}
 	// a missing array tag is an empty list, a missing scalar one nil
 	if v, _ := p.Field("CHANGELOGTIME"); v == nil || len(v.([]any)) != 0 {
