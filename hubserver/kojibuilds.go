@@ -16,7 +16,7 @@ import (
 // buildMethods are upstream's build methods: reading, creating and
 // canceling builds, and their average duration.
 func (k *Koji) buildMethods() []Method {
-	return []Method{
+	return append([]Method{
 		{
 			Name: "getBuild", PyName: "get_build",
 			Args: []Arg{{Name: "buildInfo"}, {Name: "strict", Default: false}},
@@ -49,7 +49,7 @@ func (k *Koji) buildMethods() []Method {
 				{Name: "promotedAfter", Default: None}, {Name: "promoter", Default: None}},
 			Func: listBuilds,
 		},
-	}
+	}, k.buildMoreMethods()...)
 }
 
 // parseNVR is koji.parse_NVR: "name-version-release", the name possibly
