@@ -9,10 +9,10 @@ import (
 	"github.com/gokoji/gokoji/xmlrpc"
 )
 
-// buildMoreMethods are the build methods of kojisearch.go, which
-// buildMethods lists.
+// buildMoreMethods are the build methods of kojisearch.go and
+// kojibuildadmin.go, which buildMethods lists.
 func (k *Koji) buildMoreMethods() []Method {
-	return k.searchMethods()
+	return append(k.searchMethods(), k.buildAdminMethods()...)
 }
 
 // searchMethods are upstream's RootExports.search.
