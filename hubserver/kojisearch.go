@@ -2,6 +2,7 @@ package hubserver
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/gokoji/gokoji/internal/store"
@@ -9,10 +10,10 @@ import (
 	"github.com/gokoji/gokoji/xmlrpc"
 )
 
-// buildMoreMethods are the build methods of kojisearch.go and
-// kojibuildadmin.go, which buildMethods lists.
+// buildMoreMethods are the build methods of kojisearch.go,
+// kojibuildadmin.go and kojibuilddelete.go, which buildMethods lists.
 func (k *Koji) buildMoreMethods() []Method {
-	return append(k.searchMethods(), k.buildAdminMethods()...)
+	return slices.Concat(k.searchMethods(), k.buildAdminMethods(), k.buildDeleteMethods())
 }
 
 // searchMethods are upstream's RootExports.search.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 )
 
 // An UntaggedBuild is a COMPLETE build that no tag holds.
@@ -64,4 +65,190 @@ func (tx *Tx) ActiveHostArches(ctx context.Context) ([]string, error) {
 		var s string
 		return &s, r.Scan(&s)
 	})
+}
+
+// A BuildTagRef is a tag holding a build (build_references' tags).
+type BuildTagRef struct {
+	TagID int64
+	Name  string
+}
+
+// BuildTagRefs returns the tags the build is in now, by tag id.
+func (tx *Tx) BuildTagRefs(ctx context.Context, buildID int64) ([]BuildTagRef, error) {
+	rows, err := tx.query(ctx, "SELECT tl.tag_id, t.name FROM tag_listing tl JOIN tag t ON t.id = tl.tag_id "+
+		"WHERE tl.build_id = ? AND tl.active = TRUE ORDER BY tl.tag_id", buildID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r scanner) (*BuildTagRef, error) {
+		var ref BuildTagRef
+		return &ref, r.Scan(&ref.TagID, &ref.Name)
+	})
+}
+
+// A BuildRPMRef is an RPM of a COMPLETE build made in a buildroot that
+// held one of another build's RPMs (build_references' rpms).
+type BuildRPMRef struct {
+	ID                           int64
+	Name, Version, Release, Arch string
+	BuildID                      int64
+}
+
+// BuildRPMRefs is build_references' rpms: for each RPM of the build in
+// id order, up to limit RPMs of COMPLETE builds made in buildroots that
+// listed it, each once, stopping once more than limit are found.
+func (tx *Tx) BuildRPMRefs(ctx context.Context, buildID int64, limit int) ([]BuildRPMRef, error) {
+	return buildRefs(ctx, tx, "SELECT id FROM rpminfo WHERE build_id = ? ORDER BY id", buildID, limit,
+		"SELECT r.id, r.name, r.version, r.release, r.arch, r.build_id FROM rpminfo r "+
+			"JOIN build b ON r.build_id = b.id WHERE r.buildroot_id IN "+
+			"(SELECT DISTINCT buildroot_id FROM buildroot_listing WHERE rpm_id = ?) AND b.state = ? ORDER BY r.id LIMIT ?",
+		func(r scanner) (*BuildRPMRef, error) {
+			var ref BuildRPMRef
+			return &ref, r.Scan(&ref.ID, &ref.Name, &ref.Version, &ref.Release, &ref.Arch, &ref.BuildID)
+		}, func(r BuildRPMRef) int64 { return r.ID })
+}
+
+// buildRefs runs refQuery (its arguments: an item, BuildComplete and
+// limit) for each item itemQuery finds of the build, keeping each row
+// (by key) once and stopping once more than limit are kept.
+func buildRefs[T any](ctx context.Context, tx *Tx, itemQuery string, buildID int64, limit int, refQuery string,
+	scan func(scanner) (*T, error), key func(T) int64) ([]T, error) {
+	ids, err := tx.int64s(ctx, itemQuery, buildID)
+	if err != nil {
+		return nil, err
+	}
+	var out []T
+	seen := map[int64]bool{}
+	for _, item := range ids {
+		rows, err := tx.query(ctx, refQuery, item, BuildComplete, limit)
+		if err != nil {
+			return nil, err
+		}
+		refs, err := collect(rows, scan)
+		if err != nil {
+			return nil, err
+		}
+		for _, ref := range refs {
+			if !seen[key(ref)] {
+				seen[key(ref)] = true
+				out = append(out, ref)
+			}
+		}
+		if len(out) > limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// A BuildArchiveRef is an archive of a COMPLETE build made in a buildroot
+// that used one of another build's archives (build_references' archives).
+type BuildArchiveRef struct {
+	ID, TypeID         int64
+	TypeName, Filename string
+	BuildID            int64
+}
+
+// BuildArchiveRefs is build_references' archives, as [Tx.BuildRPMRefs]
+// for the build's archives.
+func (tx *Tx) BuildArchiveRefs(ctx context.Context, buildID int64, limit int) ([]BuildArchiveRef, error) {
+	return buildRefs(ctx, tx, "SELECT id FROM archiveinfo WHERE build_id = ? ORDER BY id", buildID, limit,
+		"SELECT a.id, a.type_id, t.name, a.build_id, a.filename FROM buildroot_archives ba "+
+			"JOIN archiveinfo a ON a.buildroot_id = ba.buildroot_id JOIN build b ON a.build_id = b.id "+
+			"JOIN archivetypes t ON t.id = a.type_id WHERE ba.archive_id = ? AND b.state = ? ORDER BY a.id LIMIT ?",
+		func(r scanner) (*BuildArchiveRef, error) {
+			var ref BuildArchiveRef
+			return &ref, r.Scan(&ref.ID, &ref.TypeID, &ref.TypeName, &ref.BuildID, &ref.Filename)
+		}, func(r BuildArchiveRef) int64 { return r.ID })
+}
+
+// BuildLastUsed is build_references' last_used: the time of the newest
+// standard buildroot that listed one of the build's RPMs or used one of
+// its archives; nil when none did.
+func (tx *Tx) BuildLastUsed(ctx context.Context, buildID int64) (*time.Time, error) {
+	var e sql.NullInt64
+	err := tx.queryRow(ctx, "SELECT MAX(create_event) FROM standard_buildroot WHERE buildroot_id IN ("+
+		"SELECT bl.buildroot_id FROM buildroot_listing bl JOIN rpminfo r ON r.id = bl.rpm_id WHERE r.build_id = ? "+
+		"UNION SELECT ba.buildroot_id FROM buildroot_archives ba JOIN archiveinfo a ON a.id = ba.archive_id "+
+		"WHERE a.build_id = ?)", buildID, buildID).Scan(&e)
+	if err != nil || !e.Valid || e.Int64 == 0 {
+		return nil, err
+	}
+	ev, err := tx.GetEvent(ctx, e.Int64)
+	if err != nil {
+		return nil, err
+	}
+	return &ev.Time, nil
+}
+
+// int64s returns the single integer column of a query's rows.
+func (tx *Tx) int64s(ctx context.Context, q string, args ...any) ([]int64, error) {
+	rows, err := tx.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row scanner) (*int64, error) {
+		var n int64
+		return &n, row.Scan(&n)
+	})
+}
+
+// DeleteBuild is upstream's _delete_build in the database: the signatures
+// and checksums of the build's RPMs are deleted, its tag listings revoked
+// (by userID) and its state set to DELETED.
+func (tx *Tx) DeleteBuild(ctx context.Context, buildID, userID int64) error {
+	for _, table := range []string{"rpmsigs", "rpm_checksum"} {
+		if _, err := tx.exec(ctx, "DELETE FROM "+table+" WHERE rpm_id IN (SELECT id FROM rpminfo WHERE build_id = ?)", buildID); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.revoke(ctx, "tag_listing", userID, "build_id = ?", buildID); err != nil {
+		return err
+	}
+	_, err := tx.exec(ctx, "UPDATE build SET state = ? WHERE id = ?", BuildDeleted, buildID)
+	return err
+}
+
+// ResetBuild is upstream's reset_build in the database: the build's RPMs
+// and archives with everything referring to them, its type rows and its
+// tag listings (history included) are deleted, and it becomes CANCELED,
+// without a task, on the DEFAULT volume.
+func (tx *Tx) ResetBuild(ctx context.Context, buildID int64) error {
+	rpms := "(SELECT id FROM rpminfo WHERE build_id = ?)"
+	archives := "(SELECT id FROM archiveinfo WHERE build_id = ?)"
+	stmts := []string{
+		"DELETE FROM rpmsigs WHERE rpm_id IN " + rpms,
+		"DELETE FROM buildroot_listing WHERE rpm_id IN " + rpms,
+		"DELETE FROM rpm_checksum WHERE rpm_id IN " + rpms,
+		"DELETE FROM rpminfo WHERE build_id = ?",
+		"DELETE FROM maven_archives WHERE archive_id IN " + archives,
+		"DELETE FROM win_archives WHERE archive_id IN " + archives,
+		"DELETE FROM image_archives WHERE archive_id IN " + archives,
+		"DELETE FROM buildroot_archives WHERE archive_id IN " + archives,
+		"DELETE FROM archiveinfo WHERE build_id = ?",
+		"DELETE FROM maven_builds WHERE build_id = ?",
+		"DELETE FROM win_builds WHERE build_id = ?",
+		"DELETE FROM image_builds WHERE build_id = ?",
+		"DELETE FROM build_types WHERE build_id = ?",
+		"DELETE FROM tag_listing WHERE build_id = ?",
+	}
+	for _, s := range stmts {
+		if _, err := tx.exec(ctx, s, buildID); err != nil {
+			return err
+		}
+	}
+	_, err := tx.exec(ctx, "UPDATE build SET state = ?, task_id = NULL, volume_id = 0 WHERE id = ?", BuildCanceled, buildID)
+	return err
+}
+
+// SetBuildOwner sets the build's owner.
+func (tx *Tx) SetBuildOwner(ctx context.Context, buildID, owner int64) error {
+	_, err := tx.exec(ctx, "UPDATE build SET owner = ? WHERE id = ?", owner, buildID)
+	return err
+}
+
+// SetBuildCompletion sets the build's completion time.
+func (tx *Tx) SetBuildCompletion(ctx context.Context, buildID int64, at time.Time) error {
+	_, err := tx.exec(ctx, "UPDATE build SET completion_time = ? WHERE id = ?", at.UTC(), buildID)
+	return err
 }
