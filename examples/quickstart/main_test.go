@@ -23,6 +23,7 @@ import (
 	"github.com/gokoji/gokoji/builder"
 	"github.com/gokoji/gokoji/internal/rpm"
 	"github.com/gokoji/gokoji/internal/testenv"
+	"github.com/gokoji/gokoji/koji"
 )
 
 // runTimeout bounds one quickstart run in the tests.
@@ -129,6 +130,7 @@ func TestRun(t *testing.T) {
 			t.Logf("output:\n%s", &out)
 			checkOutput(t, out.String())
 			built[tc.name] = checkRPM(t, dir, out.String())
+			assert.Empty(t, unfinishedTasks(t, dir), "every task the run made ended (no notification task left free)")
 			log, err := os.ReadFile(filepath.Join(dir, "files", "packages", "hello", "1.0", "1", "data", "logs", archDir(t, out.String()), "build.log"))
 			require.NoError(t, err)
 			if tc.pureGo {
@@ -146,6 +148,27 @@ func TestRun(t *testing.T) {
 	if len(built) == 2 {
 		assert.Equal(t, built["rpmbuild"], built["pure-go"], "the fallback installs what rpmbuild installs")
 	}
+}
+
+// unfinishedTasks lists the methods of the tasks of the run's hub (its
+// SQLite file) that are not closed, canceled or failed.
+func unfinishedTasks(t *testing.T, dir string) []string {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "hub.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	rows, err := db.Query("SELECT method FROM task WHERE state NOT IN (?, ?, ?)",
+		int(koji.TaskClosed), int(koji.TaskCanceled), int(koji.TaskFailed))
+	require.NoError(t, err)
+	defer rows.Close()
+	var methods []string
+	for rows.Next() {
+		var m string
+		require.NoError(t, rows.Scan(&m))
+		methods = append(methods, m)
+	}
+	require.NoError(t, rows.Err())
+	return methods
 }
 
 // archDir is the arch of the buildArch task the output shows, the

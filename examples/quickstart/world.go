@@ -75,6 +75,9 @@ func startWorld(ctx context.Context, dir, arch string, buildArch builder.Handler
 		return w, err
 	}
 	cfg := hubserver.KojiConfig{DSN: filepath.Join(dir, "hub.db"), TopDir: w.topDir, Admin: adminName}
+	// No mail server here: without this, each build and tagging would
+	// leave a notification task no handler of the builder sends.
+	cfg.Notifications.Disable = true
 	cfg.Logger = log.With("side", "hub")
 	if w.koji, err = hubserver.OpenKoji(ctx, cfg); err != nil {
 		return w, err
