@@ -28,6 +28,7 @@ type settings struct {
 	topDir                    string
 	rpmbuildTimeout           time.Duration
 	useFastUpload             bool
+	maxLoad                   float64 // gokoji's: kojid has 4 × CPUs fixed
 	level                     slog.Level
 	mail                      builder.Mail // smtphost, from_addr, smtp_user, smtp_pass
 }
@@ -67,6 +68,7 @@ func loadSettings(args []string, stderr io.Writer) (*settings, error) {
 		"topdir":        fs.String("topdir", "", "`DIR` where the hub's files are mounted, for repos (topdir)"),
 		"sleeptime":     fs.String("sleeptime", "", "polling interval in `SECONDS` (sleeptime; default 15)"),
 		"minspace":      fs.String("minspace", "", "`MiB` of free space the work directory needs to take a task (minspace)"),
+		"maxload":       fs.String("maxload", "", "1-minute load `AVERAGE` above which no task is taken; 0 is kojid's 4 × CPUs, negative no check (gokoji's maxload)"),
 		"cert":          fs.String("cert", "", "client certificate `FILE` (PEM; with its key unless -key)"),
 		"key":           fs.String("key", "", "client private key `FILE` (PEM)"),
 		"keytab":        fs.String("keytab", "", "Kerberos keytab `FILE`"),
@@ -184,6 +186,8 @@ func (s *settings) apply(values map[string]string) error {
 			}
 		case "minspace":
 			_, err = fmt.Sscan(v, &s.minSpace)
+		case "maxload":
+			_, err = fmt.Sscan(v, &s.maxLoad)
 		case "use_fast_upload":
 			s.useFastUpload, err = parseBool(v)
 		case "log_level":

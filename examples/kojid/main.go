@@ -11,7 +11,9 @@
 // names: server, serverca, cert, krb_principal, keytab, ccache, user,
 // password, sleeptime, maxjobs, minspace, workdir, topurl, topdir,
 // rpmbuild_timeout, use_fast_upload, log_level, and for the notification
-// mails smtphost, from_addr, smtp_user, smtp_pass); flags override it.
+// mails smtphost, from_addr, smtp_user, smtp_pass; and gokoji's maxload,
+// the load average above which no task is taken, which kojid fixes at
+// 4 × the CPUs); flags override it.
 // kojid's command line options are there under its names (-c/--config,
 // -s/--server, --topurl, --topdir, --workdir, --sleeptime, --maxjobs,
 // --minspace, --user, --password, --force-lock, -v/--verbose,
@@ -71,7 +73,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fast := s.useFastUpload
 	d, err := builder.New(builder.Config{
 		Client: client, Auth: a, ForceLock: s.forceLock,
-		SleepTime: s.sleepTime, MaxJobs: s.maxJobs, MinSpace: s.minSpace, WorkDir: s.workDir,
+		SleepTime: s.sleepTime, MaxJobs: s.maxJobs, MinSpace: s.minSpace, MaxLoad: s.maxLoad, WorkDir: s.workDir,
 		TopURL: s.topURL, UseFastUpload: &fast, Logger: logger,
 	}, builder.Sleep{}, builder.Build{}, &builder.BuildArch{Timeout: s.rpmbuildTimeout}, builder.TagBuild{},
 		builder.NewRepo{TopDir: s.topDir}, builder.Createrepo{TopDir: s.topDir},
