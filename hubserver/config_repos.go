@@ -12,8 +12,12 @@ type RepoConfig struct {
 	DisableNewRepo bool
 	// RepoLag is how old a repo a request may be satisfied with, unless
 	// the tag's extra repo.lag says otherwise (seconds there); default
-	// one hour, as upstream's RepoLag.
+	// one hour, as upstream's RepoLag; negative for none.
 	RepoLag time.Duration
+	// RepoAutoLag is the same for the requests the hub makes itself for
+	// tags with repo.auto; default two hours, as upstream's RepoAutoLag;
+	// negative for none.
+	RepoAutoLag time.Duration
 	// RepoLagWindow rounds the lagged time down to a multiple of itself,
 	// so that requests made close together ask for the same event;
 	// default ten minutes, as upstream's RepoLagWindow.
@@ -54,6 +58,7 @@ type RepoConfig struct {
 // Upstream's defaults of the repo options.
 const (
 	DefaultRepoLag           = time.Hour
+	DefaultRepoAutoLag       = 2 * time.Hour
 	DefaultRepoLagWindow     = 10 * time.Minute
 	DefaultMaxRepoTasks      = 10
 	DefaultMaxRepoTasksMaven = 2
@@ -65,9 +70,8 @@ const (
 
 // withDefaults fills the unset fields with upstream's defaults.
 func (c RepoConfig) withDefaults() RepoConfig {
-	if c.RepoLag == 0 {
-		c.RepoLag = DefaultRepoLag
-	}
+	c.RepoLag = orDefault(c.RepoLag, DefaultRepoLag)
+	c.RepoAutoLag = orDefault(c.RepoAutoLag, DefaultRepoAutoLag)
 	if c.RepoLagWindow <= 0 {
 		c.RepoLagWindow = DefaultRepoLagWindow
 	}
@@ -90,4 +94,15 @@ func (c RepoConfig) withDefaults() RepoConfig {
 		c.WorkerInterval = DefaultWorkerInterval
 	}
 	return c
+}
+
+// orDefault is a lag: the default when unset, none when negative.
+func orDefault(lag, def time.Duration) time.Duration {
+	switch {
+	case lag == 0:
+		return def
+	case lag < 0:
+		return 0
+	}
+	return lag
 }

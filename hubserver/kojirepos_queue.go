@@ -16,7 +16,7 @@ import (
 // (repo.checkQueue) or the hub's own worker (kojirepos_worker.go) runs.
 
 // repoQueueMethods are upstream's RepoExports (the repo.* methods) this
-// hub has: not the external repo ones, nor autoRequests.
+// hub has: all but the external repo ones.
 func (k *Koji) repoQueueMethods() []Method {
 	return []Method{
 		{
@@ -100,6 +100,16 @@ func (k *Koji) repoQueueMethods() []Method {
 					return err
 				}
 				return k.checkRepoQueue(ctx)
+			},
+		},
+		{
+			Name: "repo.autoRequests", PyName: "RepoExports.autoRequests", Bound: true,
+			Doc: "[kojira] trigger automatic repo requests",
+			Func: func(ctx context.Context) error {
+				if err := assertPerm(ctx, "repo"); err != nil {
+					return err
+				}
+				return k.autoRequests(ctx)
 			},
 		},
 		{
@@ -299,27 +309,46 @@ func (k *Koji) requestRepo(ctx context.Context, tag, minEvent, atEvent, opts, pr
 	return ret, nil
 }
 
-// defaultMinEvent is upstream's default_min_event: the tag's last change,
-// or if that is recent, the last event before now minus the lag (the
-// tag's repo.lag seconds, else RepoLag) rounded down to RepoLagWindow.
+// defaultMinEvent is upstream's default_min_event: laggedMinEvent with
+// the tag's repo.lag (inherited) seconds, else RepoLag.
 func (k *Koji) defaultMinEvent(ctx context.Context, tinfo map[string]any) (int64, error) {
-	tagID := tinfo["id"].(int64)
+	cfg := k.cfg.Repos.withDefaults()
+	lag := cfg.RepoLag.Seconds()
+	if extra, _ := tinfo["extra"].(map[string]any); extra != nil && extra["repo.lag"] != nil {
+		if l, ok := repoLag(extra["repo.lag"]); ok {
+			lag = l
+		} else {
+			LoggerFrom(ctx).Warn("invalid repo.lag setting", "tag", tinfo["name"], "value", pyRepr(extra["repo.lag"]))
+		}
+	}
+	return laggedMinEvent(ctx, tinfo["id"].(int64), lag, cfg.RepoLagWindow.Seconds())
+}
+
+// repoLag is a repo.lag setting in seconds: an integer (a bool too, as
+// Python's isinstance(value, int) holds for it).
+func repoLag(v any) (float64, bool) {
+	switch v := v.(type) {
+	case int64:
+		return float64(v), true
+	case bool:
+		if v {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
+// laggedMinEvent is the event a repo request asks for: the tag's last
+// change or, if that is recent, the last event before now minus lag
+// seconds rounded down to a multiple of window seconds (so that requests
+// close in time ask for the same event). On a hub younger than that, the
+// tag's first event stands for the lagged one.
+func laggedMinEvent(ctx context.Context, tagID int64, lag, window float64) (int64, error) {
 	last, err := lastChange(ctx, tagID, nil)
 	if err != nil {
 		return 0, err
 	}
-	cfg := k.cfg.Repos.withDefaults()
-	lag := cfg.RepoLag.Seconds()
-	if extra, _ := tinfo["extra"].(map[string]any); extra != nil {
-		switch v := extra["repo.lag"].(type) {
-		case nil:
-		case int64:
-			lag = float64(v)
-		default:
-			LoggerFrom(ctx).Warn("invalid repo.lag setting", "tag", tinfo["name"], "value", pyRepr(v))
-		}
-	}
-	window := cfg.RepoLagWindow.Seconds()
 	baseTS := math.Floor((pyTS(time.Now())-lag)/window) * window
 	before := time.UnixMicro(int64(baseTS * 1e6)).UTC()
 	base := int64(0)
@@ -328,7 +357,6 @@ func (k *Koji) defaultMinEvent(ctx context.Context, tinfo map[string]any) (int64
 	case err == nil:
 		base = e.ID
 	case errors.Is(err, store.ErrNotFound):
-		// Only on a brand new hub: the tag's first event.
 		if first, err := firstChange(ctx, tagID, nil, true); err != nil {
 			return 0, err
 		} else if first != nil {

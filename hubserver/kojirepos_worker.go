@@ -9,11 +9,11 @@ import (
 	"github.com/gokoji/gokoji/internal/store"
 )
 
-// The repo queue's worker: upstream turns requests into newRepo tasks
-// only when kojira calls repo.checkQueue; an embedded hub runs the same
-// check_repo_queue itself, at once when a request is made or a newRepo
-// task ends through this hub, and every WorkerInterval otherwise (for
-// other processes sharing the database).
+// The repo queue's worker: upstream makes the automatic requests and
+// turns requests into newRepo tasks only when kojira calls
+// repo.autoRequests and repo.checkQueue; an embedded hub runs the same
+// do_auto_requests every WorkerInterval, and check_repo_queue then and at
+// once when a request is made or a newRepo task ends through this hub.
 
 // repoQueueLock is the lock row check_repo_queue takes (db_lock).
 const repoQueueLock = "repo-queue"
@@ -115,6 +115,8 @@ func (w *repoWorker) stop() {
 func (w *repoWorker) loop(ctx context.Context) {
 	t := time.NewTimer(0) // a first look at once, for requests left by an earlier run
 	defer t.Stop()
+	ctx = context.WithValue(ctx, loggerKey{}, w.log)
+	var lastAuto time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -122,12 +124,17 @@ func (w *repoWorker) loop(ctx context.Context) {
 		case <-t.C:
 		case <-w.wake:
 		}
-		err := w.k.inTx(ctx, func(ctx context.Context) error {
-			return w.k.checkRepoQueue(context.WithValue(ctx, loggerKey{}, w.log))
-		})
-		if err != nil && !errors.Is(err, context.Canceled) {
-			w.log.Error("repo queue check failed", "error", err)
+		if time.Since(lastAuto) >= w.cfg.WorkerInterval {
+			lastAuto = time.Now()
+			w.pass(ctx, "automatic repo requests failed", func(ctx context.Context) error {
+				ctx, err := w.k.asQueueUser(ctx, w.cfg)
+				if err != nil {
+					return err
+				}
+				return w.k.autoRequests(ctx)
+			})
 		}
+		w.pass(ctx, "repo queue check failed", w.k.checkRepoQueue)
 		if !t.Stop() {
 			select {
 			case <-t.C:
@@ -135,6 +142,13 @@ func (w *repoWorker) loop(ctx context.Context) {
 			}
 		}
 		t.Reset(w.cfg.WorkerInterval)
+	}
+}
+
+// pass runs f in a transaction, logging its error.
+func (w *repoWorker) pass(ctx context.Context, what string, f func(ctx context.Context) error) {
+	if err := w.k.inTx(ctx, f); err != nil && !errors.Is(err, context.Canceled) {
+		w.log.Error(what, "error", err)
 	}
 }
 

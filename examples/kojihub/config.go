@@ -218,6 +218,8 @@ func init() {
 		"OfflineMessage", "MaxJobs", "CapacityOvercommit", "ReadyTimeout", "AssignTimeout",
 		"SoftRefusalTimeout", "HostTimeout", "RunInterval",
 		"DisableNotifications", "NotifyOnSuccess", "EmailDomain", "KojiWebURL",
+		"AllowNewRepo", "RepoLag", "RepoAutoLag", "RepoLagWindow", "MaxRepoTasks", "MaxRepoTasksMaven",
+		"RepoRetries", "RequestCleanTime", "RepoQueueUser", "DebuginfoTags", "SourceTags", "SeparateSourceTags",
 	} {
 		implemented[strings.ToLower(name)] = name
 	}
@@ -287,7 +289,66 @@ func (h *hubOptions) apply(cfg *hubserver.KojiConfig, log *slog.Logger) error {
 	h.seconds("softrefusaltimeout", &cfg.Scheduler.SoftRefusalTimeout)
 	h.seconds("hosttimeout", &cfg.Scheduler.HostTimeout)
 	h.seconds("runinterval", &cfg.Scheduler.RunInterval)
+	h.repoOptions(&cfg.Repos)
 	return h.err
+}
+
+// repoOptions reads upstream's repo request options. Where upstream's 0
+// means none, the RepoConfig field that says so is set.
+func (h *hubOptions) repoOptions(cfg *hubserver.RepoConfig) {
+	allow := !cfg.DisableNewRepo
+	h.boolean("allownewrepo", &allow)
+	cfg.DisableNewRepo = !allow
+	for key, dst := range map[string]*time.Duration{"repolag": &cfg.RepoLag, "repoautolag": &cfg.RepoAutoLag} {
+		if h.sec.HasKey(key) {
+			if h.seconds(key, dst); *dst == 0 {
+				*dst = -1 // no lag
+			}
+		}
+	}
+	if h.sec.HasKey("repolagwindow") {
+		if h.seconds("repolagwindow", &cfg.RepoLagWindow); cfg.RepoLagWindow == 0 {
+			h.fail("RepoLagWindow", "must be positive")
+		}
+	}
+	for key, dst := range map[string]*int{"maxrepotasks": &cfg.MaxRepoTasks, "maxrepotasksmaven": &cfg.MaxRepoTasksMaven} {
+		if h.count(key, dst); h.sec.HasKey(key) && *dst == 0 {
+			h.fail(key, "must be positive")
+		}
+	}
+	if h.count("reporetries", &cfg.RepoRetries); h.sec.HasKey("reporetries") && cfg.RepoRetries == 0 {
+		cfg.RepoRetries = -1 // no retries
+	}
+	if h.sec.HasKey("requestcleantime") {
+		var minutes int
+		if h.count("requestcleantime", &minutes); minutes == 0 {
+			cfg.RequestCleanTime = time.Nanosecond // cleaned at once
+		} else {
+			cfg.RequestCleanTime = time.Duration(minutes) * time.Minute
+		}
+	}
+	if v := h.str("repoqueueuser"); v != "" {
+		cfg.RepoQueueUser = v
+	}
+	for key, dst := range map[string]*[]string{"debuginfotags": &cfg.DebuginfoTags, "sourcetags": &cfg.SourceTags,
+		"separatesourcetags": &cfg.SeparateSourceTags} {
+		if v := h.str(key); v != "" {
+			*dst = strings.Fields(v)
+		}
+	}
+}
+
+// count reads a number that must not be negative.
+func (h *hubOptions) count(key string, dst *int) {
+	if !h.sec.HasKey(key) {
+		return
+	}
+	var n int64
+	if h.integer(key, &n); n < 0 {
+		h.fail(key, "must not be negative")
+		return
+	}
+	*dst = int(n)
 }
 
 // dsn builds a database DSN from upstream's DB options:

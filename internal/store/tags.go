@@ -207,6 +207,35 @@ func (tx *Tx) TagExtras(ctx context.Context, tagID int64, asOf *int64, blocked b
 	})
 }
 
+// A TagSetting is one tag's extra key with its JSON text.
+type TagSetting struct {
+	TagID int64
+	Key   string
+	Value string
+}
+
+// TagSettings returns the current extra settings of every tag with one
+// of the keys, set on the tag itself (not inherited, not blocked), in tag
+// and key order.
+func (tx *Tx) TagSettings(ctx context.Context, keys ...string) ([]TagSetting, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	rows, err := tx.query(ctx, "SELECT tag_id, key, value FROM tag_extra WHERE active = TRUE AND value IS NOT NULL AND key IN ("+
+		strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ")+") ORDER BY tag_id, key", args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row scanner) (*TagSetting, error) {
+		var s TagSetting
+		return &s, row.Scan(&s.TagID, &s.Key, &s.Value)
+	})
+}
+
 // SetTagExtra sets (value JSON text) or blocks (value nil) a tag's extra
 // key, revoking its current row, at this transaction's event.
 func (tx *Tx) SetTagExtra(ctx context.Context, tagID int64, key string, value *string, userID int64) error {
