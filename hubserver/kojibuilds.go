@@ -435,7 +435,8 @@ func (k *Koji) rootCancelBuild(ctx context.Context, buildID any, strict bool) (b
 }
 
 // cancelBuild is upstream's cancel_build: a BUILDING build becomes
-// CANCELED and, with cancelTask, its task is canceled with its whole tree
+// CANCELED; a build of a task gets its build notification and, with
+// cancelTask, the task is canceled with its whole tree
 // (Task.cancelFull(strict=False)). It reports whether the build was
 // canceled.
 func (k *Koji) cancelBuild(ctx context.Context, id int64, cancelTask bool) (bool, error) {
@@ -454,9 +455,14 @@ func (k *Koji) cancelBuild(ctx context.Context, id int64, cancelTask bool) (bool
 	if !ok || err != nil {
 		return false, err
 	}
-	if task, _ := info["task_id"].(int64); task != 0 && cancelTask {
-		if err := k.cancelTaskFull(ctx, task, false); err != nil {
+	if task, _ := info["task_id"].(int64); task != 0 {
+		if err := k.buildNotification(ctx, task, id); err != nil {
 			return false, err
+		}
+		if cancelTask {
+			if err := k.cancelTaskFull(ctx, task, false); err != nil {
+				return false, err
+			}
 		}
 	}
 	if info, err = getBuildInfo(ctx, tx, id); err != nil {

@@ -58,3 +58,55 @@ func TestKojiHostBuildTaskFlow(t *testing.T) {
 		assert.Nil(t, notes[0]["parent"], "made by the hub, not a subtask")
 	})
 }
+
+// Canceling a build task cancels its BUILDING build (cancel_build with
+// cancel_task=False), and cancelBuild cancels the build's task tree; both
+// send the build's notification, as upstream's cancel_build does.
+func TestKojiCancelBuildTask(t *testing.T) {
+	b := buildRPMs(t, "hello", "1.0", "1")
+	eachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		fh := startFilesHub(t, dsn, nil)
+		admin := fh.admin
+		anchorTags(t, admin)
+		require.NoError(t, admin.Call(ctx, "createBuildTarget", nil, "anchor-target", "anchor-build", "anchor-dest"))
+		start := func() (parent, sub, build int64) {
+			p, err := admin.Build(ctx, "cli-build/hello-1.0-1.src.rpm", "anchor-target", nil)
+			require.NoError(t, err)
+			taskOpen(t, fh.kojiHub, fh.hostID, int64(p))
+			sub = call(t, fh.host, "host.subtask", []any{"buildArch", []any{"cli-build/hello-1.0-1.src.rpm", 1, "x86_64", false,
+				map[string]any{}}, p}, nil).(int64)
+			build = call(t, fh.host, "host.initBuild", []any{headerData(t, b.srpm, int64(p))}, nil).(int64)
+			return int64(p), sub, build
+		}
+		state := func(method string, args ...any) int64 {
+			return call(t, admin, method, args, nil).(map[string]any)["state"].(int64)
+		}
+		notes := func() []map[string]any {
+			var notes []map[string]any
+			require.NoError(t, admin.CallKw(ctx, "listTasks", &notes, nil, map[string]any{
+				"opts": map[string]any{"method": "buildNotification", "decode": true}}))
+			return notes
+		}
+
+		parent, sub, build := start()
+		assert.Nil(t, call(t, admin, "cancelTask", []any{parent}, nil))
+		assert.Equal(t, int64(koji.BuildCanceled), state("getBuild", build))
+		assert.Equal(t, int64(koji.TaskCanceled), state("getTaskInfo", sub), "recurse")
+		n := notes()
+		require.Len(t, n, 1)
+		assert.Equal(t, []any{"kojiadmin@None"}, n[0]["request"].([]any)[0])
+		assert.Equal(t, int64(koji.BuildCanceled), n[0]["request"].([]any)[1].(map[string]any)["state"])
+
+		parent, sub, again := start()
+		assert.Equal(t, build, again, "the canceled build is recycled")
+		assert.Equal(t, true, call(t, admin, "cancelBuild", []any{build}, nil))
+		assert.Equal(t, int64(koji.BuildCanceled), state("getBuild", build))
+		assert.Equal(t, int64(koji.TaskCanceled), state("getTaskInfo", parent))
+		assert.Equal(t, int64(koji.TaskCanceled), state("getTaskInfo", sub))
+		assert.Len(t, notes(), 2, "one notification per cancel")
+		assert.Equal(t, false, call(t, admin, "cancelBuild", []any{build}, nil), "no longer BUILDING")
+		assert.Nil(t, call(t, admin, "cancelTask", []any{parent}, nil))
+		assert.Len(t, notes(), 2)
+	})
+}

@@ -496,8 +496,8 @@ func (k *Koji) closeTask(ctx context.Context, id int64, result string, state int
 	return k.taskCallbacks(ctx, "postTaskStateChange", before, after, attrs, nil, nil)
 }
 
-// cancelTask cancels the task (Task.cancel) and, with recurse, its
-// descendants. It reports true when the task is (or already was) CANCELED
+// cancelTask cancels the task (Task.cancel), its BUILDING builds and,
+// with recurse, its descendants. It reports true when the task is (or already was) CANCELED
 // and false when it had already finished otherwise.
 func (k *Koji) cancelTask(ctx context.Context, id int64, recurse bool) (bool, error) {
 	t, before, err := lockedTaskInfo(ctx, id)
@@ -525,6 +525,17 @@ func (k *Koji) cancelTask(ctx context.Context, id int64, recurse bool) (bool, er
 	}
 	if err := k.taskCallbacks(ctx, "postTaskStateChange", before, after, attrs, nil, nil); err != nil {
 		return false, err
+	}
+	// The task's BUILDING builds are canceled too (not their task again:
+	// the build's state guards against the loop).
+	builds, err := tx.BuildingBuildsOfTask(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	for _, b := range builds {
+		if _, err := k.cancelBuild(ctx, b, false); err != nil {
+			return false, err
+		}
 	}
 	if recurse {
 		kids, err := tx.TaskChildIDs(ctx, id)

@@ -288,6 +288,23 @@ func (tx *Tx) CancelBuild(ctx context.Context, id int64) (bool, error) {
 	return err == nil, err
 }
 
+// BuildingBuildsOfTask returns the ids of the task's BUILDING builds,
+// their rows locked (upstream's rowlock) on PostgreSQL.
+func (tx *Tx) BuildingBuildsOfTask(ctx context.Context, taskID int64) ([]int64, error) {
+	q := "SELECT id FROM build WHERE task_id = ? AND state = ? ORDER BY id"
+	if tx.pool.dialect == Postgres {
+		q += " FOR UPDATE"
+	}
+	rows, err := tx.query(ctx, q, taskID, BuildBuilding)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r scanner) (*int64, error) {
+		var n int64
+		return &n, r.Scan(&n)
+	})
+}
+
 // AddBuildType records that the build is of the btype.
 func (tx *Tx) AddBuildType(ctx context.Context, buildID, btypeID int64) error {
 	_, err := tx.exec(ctx, "INSERT INTO build_types (build_id, btype_id) VALUES (?, ?)", buildID, btypeID)
