@@ -62,6 +62,96 @@ func buildChangelogRPMs(t *testing.T) (srpm, bin string) {
 	return filepath.Join(top, "SRPMS", "clog-2.0-1.src.rpm"), filepath.Join(top, "RPMS", "x86_64", "clog-2.0-1.x86_64.rpm")
 }
 
+// triggersSpec is a package with every kind of trigger script, with
+// and without version conditions.
+const triggersSpec = `Name: trig
+Version: 1.0
+Release: 1
+Summary: a package with triggers
+License: MIT
+BuildArch: noarch
+%description
+Has triggers.
+%install
+mkdir -p %{buildroot}/usr/share/trig
+echo trig > %{buildroot}/usr/share/trig/data
+%files
+/usr/share/trig/data
+%trigger -- bash
+echo plain
+%triggerin -- foo < 2.0, bar >= 1:3.1-2, baz
+echo in
+%triggerun -- qux = 4
+echo un
+%triggerpostun -- quux > 0.5
+echo postun
+%filetriggerin -- /usr/lib /usr/share
+echo filein
+%filetriggerpostun -- /opt
+echo filepostun
+%transfiletriggerin -P 2000 -- /usr/lib64
+echo transin
+%transfiletriggerun -- /var/x /var/y
+echo transun
+`
+
+// triggerHeaders are the trigger and context fields rpm computes or
+// (FSCONTEXTS, RECONTEXTS) reads as stored, which rpmbuild never does.
+var triggerHeaders = []string{"TRIGGERCONDS", "TRIGGERTYPE", "FILETRIGGERCONDS", "FILETRIGGERTYPE",
+	"TRANSFILETRIGGERCONDS", "TRANSFILETRIGGERTYPE", "FSCONTEXTS", "RECONTEXTS"}
+
+// buildTriggersRPM builds triggersSpec with rpmbuild and copies the RPM
+// into task 9's work directory under top as trig.rpm.
+func buildTriggersRPM(t *testing.T, top string) string {
+	t.Helper()
+	rpmbuild := testenv.Command(t, "rpmbuild")
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "trig.spec")
+	require.NoError(t, os.WriteFile(spec, []byte(triggersSpec), 0o644))
+	out, err := exec.Command(rpmbuild, "-bb", "--define", "_topdir "+dir, spec).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	built := filepath.Join(dir, "RPMS", "noarch", "trig-1.0-1.noarch.rpm")
+	data, err := os.ReadFile(built)
+	require.NoError(t, err)
+	taskDir := filepath.Join(top, "work", "tasks", "9", "9")
+	require.NoError(t, os.MkdirAll(taskDir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(taskDir, "trig.rpm"), data, 0o644))
+	return built
+}
+
+// TestKojiRPMHeadersTriggers reads the trigger extensions (and the
+// context tags) of an RPM with triggers by getRPMHeaders: lists of
+// strings, element by element what rpm -qp --qf '[%{TAG}\n]' prints.
+func TestKojiRPMHeadersTriggers(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		top := t.TempDir()
+		kh := startKoji(t, dsn, func(cfg *hubserver.KojiConfig) { cfg.TopDir = top })
+		built := buildTriggersRPM(t, top)
+		var headers []any
+		want := map[string]any{}
+		for _, name := range triggerHeaders {
+			headers = append(headers, strings.ToLower(name))
+			lines := []any{}
+			for _, l := range strings.Split(rpmQuery(t, built, "[%{"+name+"}\n]"), "\n") {
+				if l != "" {
+					lines = append(lines, l)
+				}
+			}
+			want[strings.ToLower(name)] = lines
+		}
+		assert.Equal(t, []any{"bash", "bar >= 1:3.1-2, baz, foo < 2.0", "qux = 4", "quux > 0.5"}, want["triggerconds"])
+		assert.Equal(t, []any{"in", "in", "un", "postun"}, want["triggertype"])
+		assert.Equal(t, []any{"/usr/lib, /usr/share", "/opt"}, want["filetriggerconds"])
+		assert.Equal(t, []any{"in", "un"}, want["transfiletriggertype"])
+		assert.Equal(t, []any{}, want["fscontexts"])
+		var got map[string]any
+		require.NoError(t, kh.client(t).CallKw(ctx, "getRPMHeaders", &got, nil,
+			map[string]any{"taskID": 9, "filepath": "trig.rpm", "headers": headers}))
+		assert.Equal(t, want, got)
+	})
+}
+
 // rpmQuery is rpm -qp --qf format of file.
 func rpmQuery(t *testing.T, file, format string) string {
 	t.Helper()
@@ -305,6 +395,7 @@ func TestKojiRPMHeaders(t *testing.T) {
 func TestKojiRPMHeadersPython(t *testing.T) {
 	h := startRPMFilesHub(t, filepath.Join(t.TempDir(), "hub.db"))
 	require.NoError(t, h.koji.SetPassword(context.Background(), "kojiadmin", "secret"))
+	buildTriggersRPM(t, h.top)
 	none := map[string]any{}
 	out := runPySession(t, h.kojiHub, []pyCall{
 		pycall("getRPMHeaders", []any{h.binRPMID}, map[string]any{"headers": []any{"name", "epoch", "filesizes", "requirename", "disttag"}}),
@@ -318,6 +409,8 @@ func TestKojiRPMHeadersPython(t *testing.T) {
 		pycall("multiCall", []any{[]any{map[string]any{"methodName": "queryRPMSigs", "params": []any{h.binRPMID}},
 			map[string]any{"methodName": "queryRPMSigs", "params": []any{h.srpmID}}}}, none),
 		pycall("getRPMHeaders", []any{}, map[string]any{"rpmID": h.binRPMID, "headers": []any{"license"}}),
+		pycall("getRPMHeaders", []any{}, map[string]any{"taskID": 9, "filepath": "trig.rpm",
+			"headers": []any{"triggerconds", "filetriggertype", "fscontexts"}}),
 	})
 	assert.Equal(t, map[string]any{"dict": map[string]any{"name": "str", "epoch": "int", "filesizes": map[string]any{"list": []any{"int"}},
 		"requirename": map[string]any{"list": []any{"str"}}, "disttag": "NoneType"}}, out[0].Types)
@@ -333,6 +426,11 @@ func TestKojiRPMHeadersPython(t *testing.T) {
 	assert.Equal(t, map[string]any{"list": []any{map[string]any{"list": []any{map[string]any{"list": []any{sig}}}}}}, out[7].Types)
 	assert.Equal(t, []any{[]any{}}, out[7].Result.([]any)[1])
 	assert.Equal(t, map[string]any{"license": "MIT"}, out[8].Result)
+	// the trigger extensions are lists of str, as hdr[tag] answers them
+	assert.Equal(t, map[string]any{"dict": map[string]any{"triggerconds": map[string]any{"list": []any{"str"}},
+		"filetriggertype": map[string]any{"list": []any{"str"}}, "fscontexts": map[string]any{"list": []any{}}}}, out[9].Types)
+	assert.Equal(t, []any{"bash", "bar >= 1:3.1-2, baz, foo < 2.0", "qux = 4", "quux > 0.5"},
+		out[9].Result.(map[string]any)["triggerconds"])
 	// formatChangelog's strptime format
 	for _, e := range out[1].Result.([]any) {
 		_, err := time.Parse("2006-01-02 15:04:05", e.(map[string]any)["date"].(string))

@@ -13,17 +13,25 @@ import (
 // koji.get_header_field reads): the tag names rpm 4.18 exports
 // (rpm --querytags), their numbers and return types (rpmtag.h), the
 // signature tags merged into the header as rpm merges them, and the
-// commonly used extension tags computed as rpm computes them.
+// extension tags computed as rpm computes them.
 
 // ErrNoSuchField is the error of Field for a name rpm does not export.
 var ErrNoSuchField = errors.New("no such rpm header field")
 
 // ErrUnsupportedField is the error of Field for an extension tag (one
-// rpm computes rather than reads) this package does not compute.
+// rpm computes rather than reads) this package does not compute; every
+// one rpm 4.18 exports is computed (TestFieldErrors reads them all).
 var ErrUnsupportedField = errors.New("rpm header extension not supported")
 
 // fieldTable lists NAME=number, "a" after the number for a tag of the
-// array return type, "x" for an extension tag.
+// array return type, "x" for an extension tag (one rpm's tagexts.c
+// computes). FSCONTEXTS and RECONTEXTS, which rpmtag.h still calls
+// extensions, are plain tags here: rpm 4.18's tagexts.c has no function
+// for them (the context tags are unused since about rpm 4.6, rpm issue
+// #1319, and librpm calls no matchpathcon), so headerGet, for the Python
+// bindings as for --qf, reads the tags as stored, whatever the host's
+// SELinux policy. rpmbuild never stores them, so rpm -qp --qf
+// '[%{FSCONTEXTS}]' prints nothing and hdr[tag] is [].
 const fieldTable = `
 HEADERIMAGE=61 HEADERSIGNATURES=62 HEADERIMMUTABLE=63 HEADERREGIONS=64 HEADERI18NTABLE=100a
 SIGSIZE=257 SIGPGP=259 SIGMD5=261 PKGID=261 SIGGPG=262 PUBKEYS=266a DSAHEADER=267 RSAHEADER=268
@@ -48,7 +56,7 @@ BASENAMES=1117a DIRNAMES=1118a ORIGDIRINDEXES=1119a ORIGBASENAMES=1120a ORIGDIRN
 DISTURL=1123 PAYLOADFORMAT=1124 PAYLOADCOMPRESSOR=1125 PAYLOADFLAGS=1126 INSTALLCOLOR=1127 INSTALLTID=1128
 REMOVETID=1129 PLATFORM=1132 PATCHESNAME=1133a PATCHESFLAGS=1134a PATCHESVERSION=1135a FILECOLORS=1140a
 FILECLASS=1141ax CLASSDICT=1142a FILEDEPENDSX=1143a FILEDEPENDSN=1144a DEPENDSDICT=1145a SOURCEPKGID=1146
-FILECONTEXTS=1147a FSCONTEXTS=1148ax RECONTEXTS=1149ax POLICIES=1150a PRETRANS=1151 POSTTRANS=1152
+FILECONTEXTS=1147a FSCONTEXTS=1148a RECONTEXTS=1149a POLICIES=1150a PRETRANS=1151 POSTTRANS=1152
 PRETRANSPROG=1153a POSTTRANSPROG=1154a DISTTAG=1155 OLDSUGGESTSNAME=1156a OLDSUGGESTS=1156a
 OLDSUGGESTSVERSION=1157a OLDSUGGESTSFLAGS=1158a OLDENHANCESNAME=1159a OLDENHANCES=1159a
 OLDENHANCESVERSION=1160a OLDENHANCESFLAGS=1161a DBINSTANCE=1195x NVRA=1196x
@@ -237,8 +245,8 @@ func entryValue(e *entry, array bool) any {
 }
 
 // extension computes the extension tags rpm's tagexts.c computes from the
-// header (headerGet with HEADERGET_EXT); the others are
-// ErrUnsupportedField.
+// header (headerGet with HEADERGET_EXT); a name marked "x" without a case
+// here would be ErrUnsupportedField.
 func (p *Package) extension(name string, f fieldInfo) (any, error) {
 	h := p.Header
 	str := func(tag int) string { s, _ := h.String(tag); return s }
@@ -343,12 +351,155 @@ func (p *Package) extension(name string, f fieldInfo) (any, error) {
 	case "VERBOSE":
 		// set only when rpm's log level is verbose, which the hub's is not
 		return nil, nil
+	case "TRIGGERCONDS", "FILETRIGGERCONDS", "TRANSFILETRIGGERCONDS":
+		return triggerConds(h, triggerTags[strings.TrimSuffix(name, "CONDS")]), nil
+	case "TRIGGERTYPE", "FILETRIGGERTYPE", "TRANSFILETRIGGERTYPE":
+		return triggerTypes(h, triggerTags[strings.TrimSuffix(name, "TYPE")]), nil
 	case "REQUIRENEVRS", "PROVIDENEVRS", "OBSOLETENEVRS", "CONFLICTNEVRS",
 		"RECOMMENDNEVRS", "SUGGESTNEVRS", "SUPPLEMENTNEVRS", "ENHANCENEVRS":
 		dep := strings.TrimSuffix(name, "NEVRS")
 		return depNEVRs(h, fieldNames[dep+"NAME"].tag, fieldNames[dep+"FLAGS"].tag, fieldNames[dep+"VERSION"].tag), nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrUnsupportedField, name)
+}
+
+// A triggerSet names the tags of one kind of trigger that rpm's
+// triggercondsTagFor and triggertypeTagFor read.
+type triggerSet struct{ name, index, flags, version, scripts int }
+
+// triggerTags are the trigger kinds by the prefix of their *CONDS and
+// *TYPE extension names.
+var triggerTags = map[string]triggerSet{
+	"TRIGGER":          {name: 1066, index: 1069, flags: 1068, version: 1067, scripts: 1065},
+	"FILETRIGGER":      {name: 5069, index: 5070, flags: 5072, version: 5071, scripts: 5066},
+	"TRANSFILETRIGGER": {name: 5079, index: 5080, flags: 5082, version: 5081, scripts: 5076},
+}
+
+// entryCount is rpmtdCount of an entry: its number of items (of bytes
+// for BIN), 0 when missing.
+func entryCount(e *entry) int {
+	if e == nil {
+		return 0
+	}
+	switch v := e.val.(type) {
+	case string:
+		return 1
+	case []string:
+		return len(v)
+	case []int64:
+		return len(v)
+	case []byte:
+		return len(v)
+	}
+	return 0
+}
+
+// byScript groups the positions of a trigger's names by the script their
+// index points at (in header order), so the lookups stay linear however
+// many names and scripts a header has.
+func byScript(indices []int64, n int) map[int64][]int {
+	m := map[int64][]int{}
+	for j := 0; j < n && j < len(indices); j++ {
+		m[indices[j]] = append(m[indices[j]], j)
+	}
+	return m
+}
+
+// triggerConds is rpm's TRIGGERCONDS (triggercondsTagFor): for each
+// script, the conditions of the names whose index is that script's, in
+// header order, joined by ", ": "name", or "name <op> version" when the
+// INT32 flags have comparison bits (the op as rpm's depflags format
+// writes it, "<", ">", "=" in that order). None without a name entry. A
+// script no name points at has no conditions, which rpm's argvJoin
+// answers as NULL (None in Python); flags or versions missing for a name
+// count as 0 and "" (rpmbuild writes one of each per name).
+func triggerConds(h *Header, tags triggerSet) []any {
+	out := []any{}
+	ne := h.get(tags.name)
+	if ne == nil {
+		return out
+	}
+	var names []string
+	switch v := ne.val.(type) {
+	case string:
+		names = []string{v}
+	case []string:
+		names = v
+	}
+	indices, _ := h.Ints(tags.index)
+	var flags []int64
+	if fe := h.get(tags.flags); fe != nil && fe.typ == TypeInt32 {
+		flags, _ = fe.val.([]int64)
+	}
+	versions, _ := h.Strings(tags.version)
+	scripts := byScript(indices, len(names))
+	for i := range entryCount(h.get(tags.scripts)) {
+		var items []string
+		for _, j := range scripts[int64(i)] {
+			var f DepFlags
+			if j < len(flags) {
+				f = DepFlags(flags[j])
+			}
+			if f&DepSenseMask == 0 {
+				items = append(items, names[j])
+				continue
+			}
+			var op, version string
+			for _, c := range []struct {
+				bit DepFlags
+				s   string
+			}{{DepLess, "<"}, {DepGreater, ">"}, {DepEqual, "="}} {
+				if f&c.bit != 0 {
+					op += c.s
+				}
+			}
+			if j < len(versions) {
+				version = versions[j]
+			}
+			items = append(items, names[j]+" "+op+" "+version)
+		}
+		if items == nil {
+			out = append(out, nil)
+		} else {
+			out = append(out, strings.Join(items, ", "))
+		}
+	}
+	return out
+}
+
+// triggerTypes is rpm's TRIGGERTYPE (triggertypeTagFor): for each
+// script, from the flags of the first name whose index is the script's,
+// "prein", "in", "un", "postun" or "". None without an index entry. A
+// script no name points at is left as uninitialized memory by rpm; it is
+// None here.
+func triggerTypes(h *Header, tags triggerSet) []any {
+	out := []any{}
+	if h.get(tags.index) == nil {
+		return out
+	}
+	indices, _ := h.Ints(tags.index)
+	flags, _ := h.Ints(tags.flags)
+	scripts := byScript(indices, len(flags))
+	for i := range entryCount(h.get(tags.scripts)) {
+		js := scripts[int64(i)]
+		if len(js) == 0 {
+			out = append(out, nil)
+			continue
+		}
+		switch f := DepFlags(flags[js[0]]); {
+		case f&DepTriggerPrein != 0:
+			out = append(out, "prein")
+		case f&DepTriggerIn != 0:
+			out = append(out, "in")
+		case f&DepTriggerUn != 0:
+			out = append(out, "un")
+		case f&DepTriggerPostun != 0:
+			out = append(out, "postun")
+		default:
+			out = append(out, "")
+		}
+	}
+	return out
 }
 
 // fileNLinks is rpm's FILENLINKS: for each file, how many of the

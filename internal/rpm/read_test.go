@@ -147,10 +147,26 @@ var testdataRPMs = []string{
 	"tiny-bin-1.2-3.noarch.zstd.rpm",
 }
 
+// triggersRPM is the fixture built from triggers.spec, whose scripts are
+// every kind of trigger (the seeds of the fuzz targets include it).
+const triggersRPM = "triggers-1.0-1.noarch.rpm"
+
 // updateTestdata rebuilds testdata from tiny.spec: small (no space reserved
-// for signatures), with each payload compressor the tests need.
+// for signatures), with each payload compressor the tests need; and
+// triggersRPM from triggers.spec.
 func updateTestdata(t *testing.T) {
 	small := []string{"--define", "__gpg_reserved_space 0"}
+	for _, f := range rpmbuild(t, "testdata/triggers.spec", append(small, "--define", "_binary_payload w9.gzdio")...) {
+		if filepath.Base(f) == triggersRPM {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join("testdata", triggersRPM), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for _, comp := range []struct{ suffix, io string }{{"", "w9.gzdio"}, {".xz", "w2.xzdio"}, {".zstd", "w3.zstdio"}} {
 		built := rpmbuild(t, "testdata/tiny.spec", append(small,
 			"--define", "_binary_payload "+comp.io, "--define", "_source_payload "+comp.io)...)
@@ -338,10 +354,10 @@ func limitMinimizing(f *testing.F) {
 	}
 }
 
-// fuzzSetup seeds a fuzz target with the testdata RPMs.
+// fuzzSetup seeds a fuzz target with the testdata RPMs and triggersRPM.
 func fuzzSetup(f *testing.F) {
 	limitMinimizing(f)
-	for _, name := range testdataRPMs {
+	for _, name := range append(testdataRPMs[:len(testdataRPMs):len(testdataRPMs)], triggersRPM) {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)

@@ -82,7 +82,11 @@ const (
 // header with the digests rpm 4.18 checks (SHA-256 and SHA-1 of the
 // header, MD5 of header and payload) and the size tags. It writes
 // nothing when s is invalid.
-func Write(w io.Writer, s Spec) error {
+func Write(w io.Writer, s Spec) error { return write(w, s, nil) }
+
+// write is Write with extra entries added to the main header (tests use
+// it for tags a Spec has no field for).
+func write(w io.Writer, s Spec, extra []entry) error {
 	if s.BuildTime.IsZero() {
 		s.BuildTime = time.Now()
 	}
@@ -94,7 +98,9 @@ func Write(w io.Writer, s Spec) error {
 	if err != nil {
 		return err
 	}
-	hdr := s.header(files, payload).marshal(TagHeaderImmutable)
+	hb := s.header(files, payload)
+	hb.entries = append(hb.entries, extra...)
+	hdr := hb.marshal(TagHeaderImmutable)
 	if int64(len(hdr))+int64(len(payload)) > maxCPIOSize {
 		return fmt.Errorf("%w: package larger than 4 GiB", ErrInvalidSpec)
 	}
