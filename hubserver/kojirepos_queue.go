@@ -15,10 +15,10 @@ import (
 // and friends, repo_done_hook, and check_repo_queue, which kojira's loop
 // (repo.checkQueue) or the hub's own worker (kojirepos_worker.go) runs.
 
-// repoQueueMethods are upstream's RepoExports (the repo.* methods) this
-// hub has: all but the external repo ones.
+// repoQueueMethods are upstream's RepoExports (the repo.* methods): all
+// of them, the external repo data ones (kojiexternalrepos_data.go) last.
 func (k *Koji) repoQueueMethods() []Method {
-	return []Method{
+	return append([]Method{
 		{
 			Name: "repo.request", PyName: "request_repo",
 			Args: []Arg{{Name: "tag"}, {Name: "min_event", Default: None}, {Name: "at_event", Default: None},
@@ -122,7 +122,7 @@ func (k *Koji) repoQueueMethods() []Method {
 				return updateEndEvents(ctx)
 			},
 		},
-	}
+	}, k.externalRepoDataMethods()...)
 }
 
 // getRepo is upstream's get_repo (repo.get): the newest READY non-dist

@@ -327,7 +327,8 @@ func TestRepoMethodSignatures(t *testing.T) {
 	byName := listAPI(t, kh)
 	for _, name := range []string{"host.repoInit", "host.repoDone", "newRepo", "getRepo", "repoInfo", "repoExpire",
 		"repoDelete", "repoProblem", "tagFirstChangeEvent", "repo.references", "repo.request", "repo.get", "repo.checkRequest",
-		"repo.setRequestPriority", "repo.setState", "repo.query", "repo.queryQueue", "repo.checkQueue", "repo.autoRequests", "repo.updateEndEvents"} {
+		"repo.setRequestPriority", "repo.setState", "repo.query", "repo.queryQueue", "repo.checkQueue", "repo.autoRequests", "repo.updateEndEvents",
+		"repo.getExternalRepoData", "repo.setExternalRepoData"} {
 		require.Contains(t, upstream, name)
 		require.Contains(t, byName, name)
 		assert.Equal(t, upstream[name], byName[name]["argdesc"], name)
