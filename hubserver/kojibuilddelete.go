@@ -85,6 +85,11 @@ func buildRefsError(ctx context.Context, tx *store.Tx, id int64, minRefAge float
 		}
 		return fault(koji.ErrGeneric, "Cannot delete build, used in buildroots: %s", pyList(items)), nil
 	}
+	// build_references(lazy=True) stops at the archives holding the
+	// build's RPMs before it looks at its archives.
+	if refusal, err := componentOfError(ctx, tx, id, true); refusal != nil || err != nil {
+		return refusal, err
+	}
 	archives, err := tx.BuildArchiveRefs(ctx, id, 10)
 	if err != nil {
 		return nil, err
@@ -97,6 +102,9 @@ func buildRefsError(ctx context.Context, tx *store.Tx, id int64, minRefAge float
 		}
 		return fault(koji.ErrGeneric, "Cannot delete build, used in archive buildroots: %s", pyList(items)), nil
 	}
+	if refusal, err := componentOfError(ctx, tx, id, false); refusal != nil || err != nil {
+		return refusal, err
+	}
 	last, err := tx.BuildLastUsed(ctx, id)
 	if err != nil {
 		return nil, err
@@ -105,6 +113,20 @@ func buildRefsError(ctx context.Context, tx *store.Tx, id int64, minRefAge float
 		return fault(koji.ErrGeneric, "Cannot delete build, used in recent buildroot"), nil
 	}
 	return nil, nil
+}
+
+// componentOfError is delete_build's refusal of a build whose RPMs (or,
+// unless rpmsOnly, archives) an archive holds; nil for none.
+func componentOfError(ctx context.Context, tx *store.Tx, id int64, rpmsOnly bool) (refusal, err error) {
+	holders, err := tx.BuildComponentOf(ctx, id, 10, rpmsOnly)
+	if err != nil || len(holders) == 0 {
+		return nil, err
+	}
+	list := make([]any, len(holders))
+	for i, h := range holders {
+		list[i] = h
+	}
+	return fault(koji.ErrGeneric, "Cannot delete build, used as component of: %s", pyRepr(list)), nil
 }
 
 // removeBuildDir removes koji.pathinfo.build(b) when the hub has a top

@@ -119,7 +119,7 @@ func (c *cgImporter) prepBuildroot(ctx context.Context, bm map[string]any) (*cgB
 	if err != nil {
 		return nil, err
 	}
-	if err := c.matchComponents(ctx, comps, br); err != nil {
+	if br.rpms, br.archives, err = c.matchComponents(ctx, comps); err != nil {
 		return nil, err
 	}
 	if br.tools, err = listMember(bm, "tools"); err != nil {
@@ -131,27 +131,27 @@ func (c *cgImporter) prepBuildroot(ctx context.Context, bm map[string]any) (*cgB
 // matchComponents is CG_Importer.match_components: rpm components are
 // looked up (unknown ones logged and ignored), file components matched
 // to archives by name, size and checksum, kojifile ones by archive id.
-func (c *cgImporter) matchComponents(ctx context.Context, comps []any, br *cgBuildroot) error {
+func (c *cgImporter) matchComponents(ctx context.Context, comps []any) (rpms, archives []int64, err error) {
 	for _, x := range comps {
 		comp, ok := x.(map[string]any)
 		if !ok {
-			return pyException("TypeError", "'%s' object is not subscriptable", pyTypeName(x))
+			return nil, nil, pyException("TypeError", "'%s' object is not subscriptable", pyTypeName(x))
 		}
 		typ, err := member(comp, "type")
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		switch typ {
 		case "rpm":
 			if _, ok := comp["location"]; ok {
-				return fault(koji.ErrGeneric, "External rpms not allowed")
+				return nil, nil, fault(koji.ErrGeneric, "External rpms not allowed")
 			}
 			if _, ok := comp["id"]; ok {
-				return fault(koji.ErrGeneric, "Unexpected 'id' field in component")
+				return nil, nil, fault(koji.ErrGeneric, "Unexpected 'id' field in component")
 			}
 			r, err := getRPM(ctx, comp, false, false)
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
 			if r == nil || r.(map[string]any) == nil {
 				c.unmatched = append(c.unmatched, "IGNORING unmatched rpm component: "+pyRepr(comp))
@@ -161,20 +161,20 @@ func (c *cgImporter) matchComponents(ctx context.Context, comps []any, br *cgBui
 			if info["payloadhash"] != comp["sigmd5"] {
 				c.unmatched = append(c.unmatched, "IGNORING rpm component (md5 mismatch): "+pyRepr(comp))
 			}
-			br.rpms = append(br.rpms, info["id"].(int64))
+			rpms = append(rpms, info["id"].(int64))
 		case "file", "kojifile":
 			id, err := c.matchArchive(ctx, comp, typ == "kojifile")
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
 			if id != 0 {
-				br.archives = append(br.archives, id)
+				archives = append(archives, id)
 			}
 		default:
-			return fault(koji.ErrGeneric, "No such component type: %s", pyFormat(typ))
+			return nil, nil, fault(koji.ErrGeneric, "No such component type: %s", pyFormat(typ))
 		}
 	}
-	return nil
+	return rpms, archives, nil
 }
 
 // checksumTypes are koji.CHECKSUM_TYPES.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,8 @@ type cgImporter struct {
 	brs       map[any]*cgBuildroot
 	outputs   []cgOutput
 	unmatched []string // the lines of upstream's cg_import.log
+	mavenDirs []string // the Maven directories archives go to
+	written   []string // the files written besides metadata.json and the log
 }
 
 // A cgBuildroot is a buildroot of the metadata, prepared.
@@ -44,10 +47,11 @@ type cgBuildroot struct {
 
 // A cgOutput is an output file of the metadata, checked.
 type cgOutput struct {
-	info map[string]any
-	rel  string // relative to the work directory
-	typ  string
-	br   any // the metadata's buildroot id
+	info    map[string]any
+	rel     string // relative to the work directory
+	typ     string
+	br      any        // the metadata's buildroot id
+	archive *cgArchive // for an archive output
 }
 
 // cgImport is upstream's cg_import.
@@ -129,6 +133,10 @@ func (c *cgImporter) doImport(ctx context.Context, metadata, directory, token an
 	if err := c.files.run(); err != nil {
 		return nil, err
 	}
+	if err := c.writeMavenSums(); err != nil {
+		c.undo()
+		return nil, err
+	}
 	if err := c.writeFiles(); err != nil {
 		c.undo()
 		return nil, err
@@ -145,6 +153,9 @@ func (c *cgImporter) doImport(ctx context.Context, metadata, directory, token an
 func (c *cgImporter) undo() {
 	for i := len(c.files.moves) - 1; i >= 0; i-- {
 		c.files.moves[i].undo()
+	}
+	for _, f := range c.written {
+		os.Remove(f)
 	}
 	os.Remove(c.buildPath() + "/metadata.json")
 	os.Remove(c.buildPath() + "/data/logs/cg_import.log")
@@ -395,6 +406,7 @@ func (c *cgImporter) prepOutputs(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		var archive *cgArchive
 		switch typ {
 		case "rpm":
 			if xmlrpc.Truthy(info["metadata_only"]) {
@@ -405,14 +417,12 @@ func (c *cgImporter) prepOutputs(ctx context.Context) error {
 			}
 		case "log":
 		default:
-			extra, _ := info["extra"].(map[string]any)
-			if extra["typeinfo"] == nil && extra["maven"] == nil && extra["win"] == nil && extra["image"] == nil {
-				return fault(koji.ErrGeneric, "No typeinfo for: %s", name)
+			if archive, err = c.prepArchive(ctx, info, name); err != nil {
+				return err
 			}
-			return fault(koji.ErrGeneric, "Unsupported output type %s for %s: this hub imports rpm and log outputs only",
-				pyFormat(typ), name)
 		}
-		c.outputs = append(c.outputs, cgOutput{info: info, rel: rel, typ: typ.(string), br: key})
+		ts, _ := typ.(string)
+		c.outputs = append(c.outputs, cgOutput{info: info, rel: rel, typ: ts, br: key, archive: archive})
 	}
 	return nil
 }
@@ -514,10 +524,12 @@ func (c *cgImporter) getBuild(ctx context.Context, token any) (*store.BuildRow, 
 	for _, o := range c.outputs {
 		hasRPM = hasRPM || o.typ == "rpm"
 	}
-	for bt := range c.typeinfo {
-		switch bt {
-		case "maven", "win", "image":
-			return nil, fault(koji.ErrGeneric, "Unsupported build type %s: this hub imports rpm builds only", bt)
+	for _, bt := range sortedKeys(c.typeinfo) {
+		if slices.Contains(legacyBTypes, bt) {
+			if err := legacyBuildRows(ctx, id, bt, c.typeinfo[bt]); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if err := newTypedBuild(ctx, id, bt); err != nil {
 			return nil, err
@@ -553,6 +565,10 @@ func (c *cgImporter) importOutputs(ctx context.Context, row *store.BuildRow, bin
 				continue
 			}
 			if err := c.files.planBuildLog(o.rel, pi.BuildLogs(kb)); err != nil {
+				return err
+			}
+		default:
+			if err := c.importArchive(ctx, o, row, binfo, c.brs[o.br].id); err != nil {
 				return err
 			}
 		}

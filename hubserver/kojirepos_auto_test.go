@@ -39,7 +39,10 @@ func TestRepoAutoRequests(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dsn string) {
 		rh := startRepoHub(t, dsn, func(c *hubserver.KojiConfig) {
 			c.Repos.DisableRepoWorker = true
-			c.Repos.RepoLagWindow = time.Millisecond
+			// A window this small puts every event so far before the
+			// lagged time, so that lag 0 asks for the last change even
+			// right after it.
+			c.Repos.RepoLagWindow = time.Nanosecond
 			c.Repos.RepoLag = -1
 		})
 		admin := rh.admin

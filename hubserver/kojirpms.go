@@ -192,15 +192,23 @@ var listRPMFields = []queryField{
 	{"metadata_only", "rpminfo.metadata_only", "metadata_only"}, {"extra", "rpminfo.extra", "extra"},
 }
 
-// listRPMs is upstream's list_rpms. The hub records no buildroots or
-// image contents yet, so imageID, componentBuildrootID and hostID match
-// nothing.
+// componentRPMFields are the columns listRPMs adds with
+// componentBuildrootID.
+var componentRPMFields = []queryField{
+	{"component_buildroot_id", "buildroot_listing.buildroot_id", "component_buildroot_id"},
+	{"is_update", "buildroot_listing.is_update", "is_update"},
+}
+
+// listRPMs is upstream's list_rpms: imageID selects the RPMs an archive
+// holds, componentBuildrootID those installed in a buildroot (with
+// component_buildroot_id and is_update), hostID those built on a host.
 func listRPMs(ctx context.Context, buildID, buildrootID, imageID, componentBuildrootID, hostID, arches, queryOpts, draft any) (any, error) {
 	var q store.RPMQuery
 	for _, f := range []struct {
 		v   any
 		dst **int64
-	}{{buildID, &q.BuildID}, {buildrootID, &q.BuildrootID}} {
+	}{{buildID, &q.BuildID}, {buildrootID, &q.BuildrootID}, {imageID, &q.ImageID},
+		{componentBuildrootID, &q.ComponentBuildrootID}, {hostID, &q.HostID}} {
 		if f.v == nil {
 			continue
 		}
@@ -234,14 +242,16 @@ func listRPMs(ctx context.Context, buildID, buildrootID, imageID, componentBuild
 	if err != nil {
 		return nil, err
 	}
-	var rows []store.RPM
-	if imageID == nil && componentBuildrootID == nil && hostID == nil {
-		if q.Order, err = qo.storeOrder(listRPMFields); err != nil {
-			return nil, err
-		}
-		if rows, err = storeTx(ctx).QueryRPMs(ctx, q); err != nil {
-			return nil, err
-		}
+	fields := listRPMFields
+	if q.ComponentBuildrootID != nil {
+		fields = slices.Concat(fields, componentRPMFields)
+	}
+	if q.Order, err = qo.storeOrder(fields); err != nil {
+		return nil, err
+	}
+	rows, err := storeTx(ctx).QueryRPMs(ctx, q)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]map[string]any, len(rows))
 	for i := range rows {
@@ -249,8 +259,11 @@ func listRPMs(ctx context.Context, buildID, buildrootID, imageID, componentBuild
 			return nil, err
 		}
 		out[i]["nvr"] = rows[i].Name + "-" + rows[i].Version + "-" + rows[i].Release
+		if q.ComponentBuildrootID != nil {
+			out[i]["component_buildroot_id"], out[i]["is_update"] = ptrValue(rows[i].ComponentBuildrootID), ptrValue(rows[i].IsUpdate)
+		}
 	}
-	return pageRows(out, qo, listRPMFields)
+	return pageRows(out, qo, fields)
 }
 
 // readQueryOpts reads a queryOpts argument, faulting as Python does on a
@@ -303,9 +316,20 @@ var typeArchiveFields = map[string][]queryField{
 	"image": {{"arch", "image_archives.arch", "arch"}},
 }
 
+// componentArchiveFields and hostArchiveFields are the columns
+// listArchives adds with componentBuildrootID and hostID.
+var (
+	componentArchiveFields = []queryField{
+		{"component_buildroot_id", "buildroot_archives.buildroot_id", "component_buildroot_id"},
+		{"project", "buildroot_archives.project_dep", "project"},
+	}
+	hostArchiveFields = []queryField{{"host_id", "standard_buildroot.host_id", "host_id"}}
+)
+
 // listArchives is upstream's list_archives with its build, buildroot,
-// file, archive and type filters (win typeInfo is not supported); as
-// for listRPMs, componentBuildrootID, hostID and imageID match nothing.
+// component (componentBuildrootID: used in a buildroot; imageID: held in
+// an archive), host, file, archive and type filters (win typeInfo is not
+// supported).
 func listArchives(ctx context.Context, buildID, buildrootID, componentBuildrootID, hostID, typ, filename, size,
 	checksum, checksumType, typeInfo, queryOpts, imageID, archiveID any, strict bool) (any, error) {
 	tx := storeTx(ctx)
@@ -313,7 +337,8 @@ func listArchives(ctx context.Context, buildID, buildrootID, componentBuildrootI
 	for _, f := range []struct {
 		v   any
 		dst **int64
-	}{{buildID, &q.BuildID}, {buildrootID, &q.BuildrootID}, {size, &q.Size}, {checksumType, &q.ChecksumType}, {archiveID, &q.ID}} {
+	}{{buildID, &q.BuildID}, {buildrootID, &q.BuildrootID}, {size, &q.Size}, {checksumType, &q.ChecksumType}, {archiveID, &q.ID},
+		{componentBuildrootID, &q.ComponentBuildrootID}, {hostID, &q.HostID}, {imageID, &q.ImageID}} {
 		if f.v == nil {
 			continue
 		}
@@ -337,6 +362,12 @@ func listArchives(ctx context.Context, buildID, buildrootID, componentBuildrootI
 		*f.dst = &s
 	}
 	fields := listArchiveFields
+	if q.ComponentBuildrootID != nil {
+		fields = slices.Concat(fields, componentArchiveFields)
+	}
+	if q.HostID != nil {
+		fields = slices.Concat(fields, hostArchiveFields)
+	}
 	info, _ := typeInfo.(map[string]any)
 	if typ != nil {
 		name, _ := typ.(string)
@@ -377,14 +408,12 @@ func listArchives(ctx context.Context, buildID, buildrootID, componentBuildrootI
 	if err != nil {
 		return nil, err
 	}
-	var rows []store.Archive
-	if componentBuildrootID == nil && hostID == nil && imageID == nil {
-		if q.Order, err = qo.storeOrder(fields); err != nil {
-			return nil, err
-		}
-		if rows, err = tx.QueryArchives(ctx, q); err != nil {
-			return nil, err
-		}
+	if q.Order, err = qo.storeOrder(fields); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryArchives(ctx, q)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]map[string]any, 0, len(rows))
 	for i := range rows {
@@ -408,6 +437,12 @@ func listArchives(ctx context.Context, buildID, buildrootID, componentBuildrootI
 		}
 		if q.Type == "image" {
 			m["arch"] = ptrValue(a.Arch)
+		}
+		if q.ComponentBuildrootID != nil {
+			m["component_buildroot_id"], m["project"] = ptrValue(a.ComponentBuildrootID), ptrValue(a.Project)
+		}
+		if q.HostID != nil {
+			m["host_id"] = ptrValue(a.HostID)
 		}
 		out = append(out, m)
 	}

@@ -162,6 +162,38 @@ func (tx *Tx) BuildArchiveRefs(ctx context.Context, buildID int64, limit int) ([
 		}, func(r BuildArchiveRef) int64 { return r.ID })
 }
 
+// BuildComponentOf is build_references' component_of: the archives of
+// COMPLETE builds that hold one of the build's RPMs and, unless rpmsOnly,
+// one of its archives; with a positive limit, up to limit per RPM or
+// archive.
+func (tx *Tx) BuildComponentOf(ctx context.Context, buildID int64, limit int, rpmsOnly bool) ([]int64, error) {
+	var out []int64
+	for _, q := range []struct{ ids, holders string }{
+		{"SELECT id FROM rpminfo WHERE build_id = ? ORDER BY id",
+			"SELECT c.archive_id FROM archive_rpm_components c JOIN archiveinfo a ON a.id = c.archive_id " +
+				"JOIN build b ON b.id = a.build_id WHERE c.rpm_id = ? AND b.state = ? ORDER BY c.archive_id"},
+		{"SELECT id FROM archiveinfo WHERE build_id = ? ORDER BY id",
+			"SELECT c.archive_id FROM archive_components c JOIN archiveinfo a ON a.id = c.archive_id " +
+				"JOIN build b ON b.id = a.build_id WHERE c.component_id = ? AND b.state = ? ORDER BY c.archive_id"},
+	} {
+		ids, err := tx.int64s(ctx, q.ids, buildID)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			holders, err := tx.int64s(ctx, q.holders+limitOffset(int64(limit), 0), id, BuildComplete)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, holders...)
+		}
+		if rpmsOnly {
+			break
+		}
+	}
+	return out, nil
+}
+
 // BuildLastUsed is build_references' last_used: the time of the newest
 // standard buildroot that listed one of the build's RPMs or used one of
 // its archives; nil when none did.
@@ -219,12 +251,16 @@ func (tx *Tx) ResetBuild(ctx context.Context, buildID int64) error {
 	stmts := []string{
 		"DELETE FROM rpmsigs WHERE rpm_id IN " + rpms,
 		"DELETE FROM buildroot_listing WHERE rpm_id IN " + rpms,
+		"DELETE FROM archive_rpm_components WHERE rpm_id IN " + rpms,
 		"DELETE FROM rpm_checksum WHERE rpm_id IN " + rpms,
 		"DELETE FROM rpminfo WHERE build_id = ?",
 		"DELETE FROM maven_archives WHERE archive_id IN " + archives,
 		"DELETE FROM win_archives WHERE archive_id IN " + archives,
 		"DELETE FROM image_archives WHERE archive_id IN " + archives,
 		"DELETE FROM buildroot_archives WHERE archive_id IN " + archives,
+		"DELETE FROM archive_rpm_components WHERE archive_id IN " + archives,
+		"DELETE FROM archive_components WHERE archive_id IN " + archives,
+		"DELETE FROM archive_components WHERE component_id IN " + archives,
 		"DELETE FROM archiveinfo WHERE build_id = ?",
 		"DELETE FROM maven_builds WHERE build_id = ?",
 		"DELETE FROM win_builds WHERE build_id = ?",

@@ -23,6 +23,11 @@ type RPM struct {
 	BuildTime        int64
 	MetadataOnly     bool
 	Extra            *string
+
+	// With RPMQuery.ComponentBuildrootID: the buildroot and whether the
+	// RPM was an update there (buildroot_listing).
+	ComponentBuildrootID *int64
+	IsUpdate             *bool
 }
 
 // RPMQuery selects RPMs for [Tx.QueryRPMs]; nil fields do not filter.
@@ -35,8 +40,13 @@ type RPMQuery struct {
 	ExternalRepoID *int64
 	Arches         []string // nil: any; empty: none
 	Draft          *bool
-	Order          []OrderBy // by id when empty
-	Offset, Limit  int64
+	// ImageID selects the RPMs an archive holds (archive_rpm_components),
+	// ComponentBuildrootID those installed in a buildroot
+	// (buildroot_listing), HostID those built in a standard buildroot of
+	// the host.
+	ImageID, ComponentBuildrootID, HostID *int64
+	Order                                 []OrderBy // by id when empty
+	Offset, Limit                         int64
 }
 
 // RPMQueryColumns maps the names an [RPMQuery] may order on to their SQL.
@@ -46,6 +56,7 @@ var RPMQueryColumns = map[string]string{
 	"draft": "r.draft", "payloadhash": "r.payloadhash", "size": "r.size", "buildtime": "r.buildtime",
 	"build_id": "r.build_id", "buildroot_id": "r.buildroot_id", "external_repo_id": "r.external_repo_id",
 	"external_repo_name": "x.name", "metadata_only": "r.metadata_only", "extra": "r.extra",
+	"component_buildroot_id": "bl.buildroot_id", "is_update": "bl.is_update",
 }
 
 const rpmColumns = "r.id, r.build_id, r.buildroot_id, r.name, r.version, r.release, r.epoch, r.arch, r.draft, " +
@@ -109,7 +120,22 @@ func (tx *Tx) QueryRPMs(ctx context.Context, q RPMQuery) ([]RPM, error) {
 			add("(r.draft IS NULL OR r.draft = FALSE)")
 		}
 	}
-	stmt := "SELECT " + rpmColumns + " FROM rpminfo r LEFT JOIN external_repo x ON x.id = r.external_repo_id"
+	from := " FROM rpminfo r LEFT JOIN external_repo x ON x.id = r.external_repo_id"
+	cols := rpmColumns
+	if q.ImageID != nil {
+		from += " JOIN archive_rpm_components arc ON arc.rpm_id = r.id"
+		add("arc.archive_id = ?", *q.ImageID)
+	}
+	if q.ComponentBuildrootID != nil {
+		from += " JOIN buildroot_listing bl ON bl.rpm_id = r.id"
+		cols += ", bl.buildroot_id, bl.is_update"
+		add("bl.buildroot_id = ?", *q.ComponentBuildrootID)
+	}
+	if q.HostID != nil {
+		from += " JOIN standard_buildroot sb ON sb.buildroot_id = r.buildroot_id"
+		add("sb.host_id = ?", *q.HostID)
+	}
+	stmt := "SELECT " + cols + from
 	if len(conds) > 0 {
 		stmt += " WHERE " + strings.Join(conds, " AND ")
 	}
@@ -121,7 +147,15 @@ func (tx *Tx) QueryRPMs(ctx context.Context, q RPMQuery) ([]RPM, error) {
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, scanRPM)
+	if q.ComponentBuildrootID == nil {
+		return collect(rows, scanRPM)
+	}
+	return collect(rows, func(row scanner) (*RPM, error) {
+		var r RPM
+		return &r, row.Scan(&r.ID, &r.BuildID, &r.BuildrootID, &r.Name, &r.Version, &r.Release, &r.Epoch, &r.Arch,
+			&r.Draft, &r.ExternalRepoID, &r.ExternalRepoName, &r.PayloadHash, &r.Size, &r.BuildTime,
+			&r.MetadataOnly, &r.Extra, &r.ComponentBuildrootID, &r.IsUpdate)
+	})
 }
 
 // Archive is a row of archiveinfo with its type's and btype's names, and
@@ -147,6 +181,13 @@ type Archive struct {
 	Maven *MavenBuildRow // group_id, artifact_id, version of maven_archives
 	Win   *WinArchive
 	Arch  *string // image_archives.arch
+
+	// With ArchiveQuery.ComponentBuildrootID: the buildroot and whether
+	// the archive was a project dependency there (buildroot_archives);
+	// with HostID, the host.
+	ComponentBuildrootID *int64
+	Project              *bool
+	HostID               *int64
 }
 
 // WinArchive is an archive's win_archives row.
@@ -167,10 +208,14 @@ type ArchiveQuery struct {
 	BTypeID *int64
 	// Maven filters maven archives on their non-empty fields; ImageArch
 	// image archives on their arch.
-	Maven         *MavenBuildRow
-	ImageArch     *string
-	Order         []OrderBy
-	Offset, Limit int64
+	Maven     *MavenBuildRow
+	ImageArch *string
+	// ImageID selects the archives an archive holds (archive_components),
+	// ComponentBuildrootID those used in a buildroot (buildroot_archives),
+	// HostID those built in a standard buildroot of the host.
+	ImageID, ComponentBuildrootID, HostID *int64
+	Order                                 []OrderBy
+	Offset, Limit                         int64
 }
 
 // ArchiveQueryColumns maps the names an [ArchiveQuery] may order on to
@@ -183,6 +228,7 @@ var ArchiveQueryColumns = map[string]string{
 	"compression_type": "t.compression_type",
 	"group_id":         "ma.group_id", "artifact_id": "ma.artifact_id", "version": "ma.version",
 	"relpath": "wa.relpath", "platforms": "wa.platforms", "flags": "wa.flags", "arch": "ia.arch",
+	"component_buildroot_id": "ba.buildroot_id", "project": "ba.project_dep", "host_id": "sb.host_id",
 }
 
 // CreateArchive inserts an archive (the name and legacy fields are
@@ -216,6 +262,20 @@ func (tx *Tx) QueryArchives(ctx context.Context, q ArchiveQuery) ([]Archive, err
 	}
 	if q.Checksum != nil {
 		add("a.checksum = ?", *q.Checksum)
+	}
+	if q.ComponentBuildrootID != nil {
+		from += " JOIN buildroot_archives ba ON ba.archive_id = a.id"
+		cols += ", ba.buildroot_id, ba.project_dep"
+		add("ba.buildroot_id = ?", *q.ComponentBuildrootID)
+	}
+	if q.ImageID != nil {
+		from += " JOIN archive_components ac ON ac.component_id = a.id"
+		add("ac.archive_id = ?", *q.ImageID)
+	}
+	if q.HostID != nil {
+		from += " JOIN standard_buildroot sb ON sb.buildroot_id = a.buildroot_id"
+		cols += ", sb.host_id"
+		add("sb.host_id = ?", *q.HostID)
 	}
 	switch q.Type {
 	case "maven":
@@ -255,6 +315,12 @@ func (tx *Tx) QueryArchives(ctx context.Context, q ArchiveQuery) ([]Archive, err
 		dest := []any{&a.ID, &a.TypeID, &a.BTypeID, &a.BType, &a.BuildID, &a.BuildrootID, &a.Filename, &a.Size,
 			&a.Checksum, &a.ChecksumType, &a.MetadataOnly, &a.Extra, &a.TypeName, &a.TypeDescription,
 			&a.TypeExtensions, &a.CompressionType}
+		if q.ComponentBuildrootID != nil {
+			dest = append(dest, &a.ComponentBuildrootID, &a.Project)
+		}
+		if q.HostID != nil {
+			dest = append(dest, &a.HostID)
+		}
 		switch q.Type {
 		case "maven":
 			a.Maven = &MavenBuildRow{}
@@ -267,4 +333,19 @@ func (tx *Tx) QueryArchives(ctx context.Context, q ArchiveQuery) ([]Archive, err
 		}
 		return &a, r.Scan(dest...)
 	})
+}
+
+// AddArchiveComponents records the RPMs and archives an archive holds.
+func (tx *Tx) AddArchiveComponents(ctx context.Context, archiveID int64, rpmIDs, archiveIDs []int64) error {
+	for _, r := range rpmIDs {
+		if _, err := tx.exec(ctx, "INSERT INTO archive_rpm_components (archive_id, rpm_id) VALUES (?, ?)", archiveID, r); err != nil {
+			return err
+		}
+	}
+	for _, a := range archiveIDs {
+		if _, err := tx.exec(ctx, "INSERT INTO archive_components (archive_id, component_id) VALUES (?, ?)", archiveID, a); err != nil {
+			return err
+		}
+	}
+	return nil
 }
