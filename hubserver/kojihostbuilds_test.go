@@ -242,6 +242,9 @@ func TestKojiHostCompleteBuild(t *testing.T) {
 		assert.NotNil(t, call(t, fh.admin, "getAverageBuildDuration", []any{"hello"}, nil))
 		withRPM := call(t, fh.admin, "listBuildroots", nil, map[string]any{"rpmID": byNVRA["id"]}).([]any)
 		assert.Empty(t, withRPM, "the listing is of RPMs installed in the buildroot, none here")
+		assert.Equal(t, rpms, call(t, fh.admin, "listRPMs", nil, map[string]any{"hostID": fh.hostID}),
+			"the RPMs built in the host's buildroots")
+		assert.Empty(t, call(t, fh.admin, "listRPMs", nil, map[string]any{"hostID": fh.hostID + 1}))
 
 		// A buildNotification task for the owner, as upstream's default
 		// configuration makes.
