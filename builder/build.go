@@ -383,7 +383,9 @@ type archResult struct {
 func (j *buildJob) runAndImport(ctx context.Context, arches []string, scratch bool, buildID int64) (err error) {
 	defer func() {
 		if err != nil && !scratch && buildID != 0 && ctx.Err() == nil {
-			if ferr := j.t.Client.Call(context.WithoutCancel(ctx), "host.failBuild", nil, j.t.ID, buildID); ferr != nil {
+			fctx, cancel := j.t.afterContext(ctx)
+			defer cancel()
+			if ferr := j.t.Client.Call(fctx, "host.failBuild", nil, j.t.ID, buildID); ferr != nil {
 				err = errors.Join(err, fmt.Errorf("builder: host.failBuild: %w", ferr))
 			}
 		}

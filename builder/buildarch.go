@@ -122,7 +122,10 @@ func (b *BuildArch) Handle(ctx context.Context, t *Task) (any, error) {
 		return nil, err
 	}
 	res, err := b.build(ctx, t, prog, src, srpmPath, brArch, keep, br)
-	if xerr := br.setState(context.WithoutCancel(ctx), "EXPIRED"); xerr != nil && err == nil {
+	xctx, cancel := t.afterContext(ctx)
+	xerr := br.setState(xctx, "EXPIRED")
+	cancel()
+	if xerr != nil && err == nil {
 		err = xerr
 	}
 	if err != nil {

@@ -57,6 +57,14 @@ type Config struct {
 	// LogInterval is how often a task log (Task.Log) is sent while it is
 	// written; 2s by default.
 	LogInterval time.Duration
+	// StopTimeout bounds the hub calls of a stop, so that a hub gone
+	// cannot hold it up: the stopped tasks' last calls (sending their
+	// logs, reporting a task that just ended, logging out their
+	// subsessions) end at most StopTimeout after Stop begins, and the
+	// daemon's own (freeing the tasks, checking in as not ready, logging
+	// out) at most StopTimeout after the handlers ended; 3s by default.
+	// A hub that answers needs milliseconds for them.
+	StopTimeout time.Duration
 
 	// Logger receives the daemon's logs; nil discards them.
 	Logger *slog.Logger
@@ -70,6 +78,7 @@ const (
 	DefaultWorkDir       = "/var/tmp/koji"
 	DefaultCheckInterval = 2 * time.Second
 	DefaultLogInterval   = 2 * time.Second
+	DefaultStopTimeout   = 3 * time.Second
 )
 
 // withDefaults checks c and fills in its zero fields.
@@ -80,8 +89,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Auth == nil {
 		return c, errors.New("builder: Config.Auth is required")
 	}
-	if c.SleepTime < 0 || c.CheckInterval < 0 || c.LogInterval < 0 || c.MaxJobs < 0 {
-		return c, fmt.Errorf("builder: negative sleeptime, maxjobs, CheckInterval or LogInterval")
+	if c.SleepTime < 0 || c.CheckInterval < 0 || c.LogInterval < 0 || c.StopTimeout < 0 || c.MaxJobs < 0 {
+		return c, fmt.Errorf("builder: negative sleeptime, maxjobs, CheckInterval, LogInterval or StopTimeout")
 	}
 	if c.SleepTime == 0 {
 		c.SleepTime = DefaultSleepTime
@@ -100,6 +109,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.LogInterval == 0 {
 		c.LogInterval = DefaultLogInterval
+	}
+	if c.StopTimeout == 0 {
+		c.StopTimeout = DefaultStopTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

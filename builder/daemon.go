@@ -41,6 +41,11 @@ type Daemon struct {
 	wakeCh   chan struct{} // a task ended: the loop may take another
 	stopOnce sync.Once
 	stopErr  error
+
+	// halt ends StopTimeout after Stop begins (or when Stop's context
+	// does, or Stop returns): the tasks' last calls end with it.
+	halt       context.Context
+	haltCancel context.CancelFunc
 }
 
 // errStopping is the cause of the contexts of tasks stopped by Stop.
@@ -54,6 +59,7 @@ func New(cfg Config, handlers ...Handler) (*Daemon, error) {
 	}
 	d := &Daemon{cfg: cfg, c: cfg.Client, log: cfg.Logger, handlers: map[string]Handler{},
 		running: map[int]*Task{}, wakeCh: make(chan struct{}, 1)}
+	d.halt, d.haltCancel = context.WithCancel(context.Background())
 	for _, h := range handlers {
 		if err := d.Register(h); err != nil {
 			return nil, err
@@ -99,9 +105,12 @@ func (d *Daemon) Methods() []string {
 func (d *Daemon) HostID() int { return d.hostID }
 
 // Run starts the daemon and runs it until ctx ends or it stops on its
-// own, then stops it gracefully (within a minute). It returns nil after
-// ctx ended, ErrRestart when a handler asked for a restart, or the error
-// that stopped it.
+// own, then stops it gracefully: it waits up to a minute for the
+// handlers, whose contexts end, and their last calls and the daemon's
+// end within Config.StopTimeout each, so that a stop with the hub gone
+// takes seconds. It returns nil after ctx ended, ErrRestart when a
+// handler asked for a restart, or the error that stopped it, joined
+// with what the stop could not do.
 func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.Start(ctx); err != nil {
 		return err
@@ -110,7 +119,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case <-d.loopDone:
 	}
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), runStopWait+d.cfg.StopTimeout)
 	defer cancel()
 	stopErr := d.Stop(stopCtx)
 	d.mu.Lock()
@@ -131,11 +140,16 @@ func (d *Daemon) Start(ctx context.Context) error {
 	d.started = true
 	d.mu.Unlock()
 	if err := d.start(ctx); err != nil {
-		_ = d.c.Logout(context.WithoutCancel(ctx))
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.StopTimeout)
+		defer cancel()
+		_ = d.c.Logout(lctx)
 		return err
 	}
 	return nil
 }
+
+// runStopWait is how long Run waits for the handlers when it stops.
+const runStopWait = time.Minute
 
 func (d *Daemon) start(ctx context.Context) error {
 	if err := d.c.Login(ctx, d.cfg.Auth); err != nil {
@@ -205,10 +219,12 @@ func (d *Daemon) freeStale(ctx context.Context, c *koji.Client, open []koji.Host
 
 // Stop stops the daemon gracefully, as kojid's shutdown: it takes no more
 // tasks, stops the running handlers (their contexts end) and waits for
-// them until ctx ends, frees their tasks with host.freeTasks so that the
-// hub gives them to another builder, checks in as not ready and logs
-// out. It may be called more than once; later calls return the first's
-// result.
+// them, frees their tasks with host.freeTasks so that the hub gives them
+// to another builder, checks in as not ready and logs out. Its hub calls
+// are bounded by Config.StopTimeout (see there) and by ctx: the wait for
+// the handlers ends StopTimeout before ctx's deadline, keeping that time
+// for the calls after it, which a ctx canceled ends at once. It may be
+// called more than once; later calls return the first's result.
 func (d *Daemon) Stop(ctx context.Context) error {
 	d.mu.Lock()
 	started := d.started && d.loopDone != nil
@@ -221,6 +237,10 @@ func (d *Daemon) Stop(ctx context.Context) error {
 }
 
 func (d *Daemon) stop(ctx context.Context) error {
+	defer d.haltCancel()
+	haltTimer := time.AfterFunc(d.cfg.StopTimeout, d.haltCancel)
+	defer haltTimer.Stop()
+	defer context.AfterFunc(ctx, d.haltCancel)()
 	d.mu.Lock()
 	d.stopping = true
 	for _, t := range d.running {
@@ -232,12 +252,22 @@ func (d *Daemon) stop(ctx context.Context) error {
 	d.loopCancel()
 	done := make(chan struct{})
 	go func() { d.tasks.Wait(); <-d.loopDone; <-d.monitorDone; close(done) }()
+	waitCtx := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		waitCtx, cancel = context.WithDeadline(ctx, deadline.Add(-d.cfg.StopTimeout))
+		defer cancel()
+	}
 	var errs []error
 	select {
 	case <-done:
-	case <-ctx.Done():
-		errs = append(errs, fmt.Errorf("builder: handlers still running at shutdown: %w", ctx.Err()))
+	case <-waitCtx.Done():
+		errs = append(errs, fmt.Errorf("builder: handlers still running at shutdown: %w", waitCtx.Err()))
 	}
+	// The hub may be gone: these calls get StopTimeout in all, retries
+	// included, instead of the minutes a client's retries last.
+	ctx, cancel := context.WithTimeoutCause(ctx, d.cfg.StopTimeout, ErrStopTimeout)
+	defer cancel()
 	host := d.c.HostAPI()
 	if open, err := host.OpenTasks(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("builder: host.getHostTasks: %w", err))
@@ -257,9 +287,17 @@ func (d *Daemon) stop(ctx context.Context) error {
 	if err := d.c.Logout(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("builder: logout: %w", err))
 	}
+	if errors.Is(context.Cause(ctx), ErrStopTimeout) {
+		errs = append(errs, fmt.Errorf("%w (%v)", ErrStopTimeout, d.cfg.StopTimeout))
+	}
 	d.log.Info("builder: stopped")
 	return errors.Join(errs...)
 }
+
+// ErrStopTimeout is in Stop's error when the hub did not answer its calls
+// within Config.StopTimeout (it is gone, or too slow): the tasks may not
+// be freed, nor the session closed.
+var ErrStopTimeout = errors.New("builder: the hub did not answer within StopTimeout")
 
 // loop is kojid's main loop (§D2): check in, take a task, and when none
 // was taken wait for one.

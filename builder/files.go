@@ -164,7 +164,7 @@ func (w *LogWriter) Flush(ctx context.Context) error {
 // Close sends the rest of the log and stops the writer. The log then
 // exists on the hub even when nothing was written.
 func (w *LogWriter) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), reportTimeout)
+	ctx, cancel := w.t.afterContext(context.Background())
 	defer cancel()
 	return w.close(ctx)
 }

@@ -95,18 +95,25 @@ func (th *testHub) client(t testing.TB, name string) (*koji.Client, koji.Authent
 // frontEnd is client, with the URL where the front end serves the hub's
 // files (its topurl), as examples/kojihub serves them at /kojifiles.
 func (th *testHub) frontEnd(t testing.TB, name string) (*koji.Client, koji.Authenticator, string) {
-	url, pki := th.startFrontEnd(t, name)
+	c, a, top, _ := th.frontEndHub(t, name)
+	return c, a, top
+}
+
+// frontEndHub is frontEnd, with the front end's hub, which a test may
+// shut down to take the hub away from the client.
+func (th *testHub) frontEndHub(t testing.TB, name string) (*koji.Client, koji.Authenticator, string, *hubserver.Hub) {
+	url, pki, hub := th.startFrontEnd(t, name)
 	c, err := koji.NewClient(url, koji.WithHTTPClient(&http.Client{
 		Transport: &http.Transport{TLSClientConfig: pki.ClientTLS(false)},
 	}))
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
-	return c, &auth.SSL{Certificate: &pki.Client}, strings.TrimSuffix(url, "/kojihub") + "/kojifiles"
+	return c, &auth.SSL{Certificate: &pki.Client}, strings.TrimSuffix(url, "/kojihub") + "/kojifiles", hub
 }
 
 // startFrontEnd starts a front end of the hub whose client certificate
-// is name's, and returns its URL and certificates.
-func (th *testHub) startFrontEnd(t testing.TB, name string) (string, *hubtest.PKI) {
+// is name's, and returns its URL, certificates and hub.
+func (th *testHub) startFrontEnd(t testing.TB, name string) (string, *hubtest.PKI, *hubserver.Hub) {
 	cfg := th.koji.HubConfig()
 	inner := cfg.Middleware
 	files := http.StripPrefix("/kojifiles", th.koji.FilesHandler())
@@ -119,7 +126,7 @@ func (th *testHub) startFrontEnd(t testing.TB, name string) (string, *hubtest.PK
 	h, pki := hubtest.StartTLS(t, cfg, name, func(h *hubserver.Hub) {
 		require.NoError(t, h.Register(th.methods...))
 	})
-	return h.URL(), pki
+	return h.URL(), pki, h
 }
 
 // addHost adds a builder host (x86_64, capacity 2) as the admin.
@@ -130,12 +137,18 @@ func (th *testHub) addHost(t testing.TB, name string) {
 // daemon returns a daemon logged in as the host name (added if new),
 // with short intervals, not started.
 func (th *testHub) daemon(t testing.TB, name string, edit func(*builder.Config), handlers ...builder.Handler) *builder.Daemon {
+	d, _ := th.daemonHub(t, name, edit, handlers...)
+	return d
+}
+
+// daemonHub is daemon, with the hub of the daemon's own front end.
+func (th *testHub) daemonHub(t testing.TB, name string, edit func(*builder.Config), handlers ...builder.Handler) (*builder.Daemon, *hubserver.Hub) {
 	hosts, err := th.admin.ListHosts(context.Background(), nil)
 	require.NoError(t, err)
 	if !slices.ContainsFunc(hosts, func(h *koji.Host) bool { return h.Name == name }) {
 		th.addHost(t, name)
 	}
-	c, a, top := th.frontEnd(t, name)
+	c, a, top, hub := th.frontEndHub(t, name)
 	cfg := builder.Config{Client: c, Auth: a, WorkDir: t.TempDir(), TopURL: top, MinSpace: -1, MaxLoad: -1,
 		SleepTime: 500 * time.Millisecond, CheckInterval: 200 * time.Millisecond, LogInterval: 100 * time.Millisecond,
 		Logger: testLogger().With("host", name)}
@@ -144,7 +157,7 @@ func (th *testHub) daemon(t testing.TB, name string, edit func(*builder.Config),
 	}
 	d, err := builder.New(cfg, handlers...)
 	require.NoError(t, err)
-	return d
+	return d, hub
 }
 
 // start starts d and stops it when the test ends.

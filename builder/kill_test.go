@@ -132,7 +132,7 @@ func (hp *helperProcess) log() string {
 // startHelper starts a helper builder process logged in as the host name
 // on a front end of its own.
 func (th *testHub) startHelper(t *testing.T, name string, hold, forceLock bool) *helperProcess {
-	url, pki := th.startFrontEnd(t, name)
+	url, pki, _ := th.startFrontEnd(t, name)
 	dir := t.TempDir()
 	write := func(file string, data []byte) string {
 		p := filepath.Join(dir, file)

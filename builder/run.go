@@ -92,7 +92,9 @@ func (d *Daemon) take(ctx context.Context, info *koji.Task) (bool, error) {
 	if t == nil || d.stopping {
 		delete(d.running, info.ID)
 		if t != nil { // stopping: Stop frees it
-			_ = t.Client.Logout(context.WithoutCancel(ctx))
+			lctx, cancel := t.afterContext(ctx)
+			_ = t.Client.Logout(lctx)
+			cancel()
 		}
 		return false, err
 	}
@@ -152,11 +154,22 @@ func weigh(h Handler, t *Task) (w float64, err error) {
 // reportTimeout bounds the calls that report how a task ended.
 const reportTimeout = time.Minute
 
+// afterContext is the context of the calls a task makes once ctx ended
+// or it is done (expiring its buildroot, sending its logs, reporting its
+// end, logging out its subsession): ctx's values without its end, ending
+// after reportTimeout, or when the daemon's stop allows no more (see
+// Config.StopTimeout), so that a hub gone cannot hold the stop up.
+func (t *Task) afterContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reportTimeout)
+	unhook := context.AfterFunc(t.d.halt, cancel)
+	return actx, func() { unhook(); cancel() }
+}
+
 // run runs an opened task and reports how it ended (kojid's runTask,
 // §D5).
 func (d *Daemon) run(ctx context.Context, t *Task) {
 	defer d.tasks.Done()
-	rctx, cancel := context.WithTimeout(context.Background(), reportTimeout)
+	rctx, cancel := t.afterContext(context.Background())
 	defer cancel()
 	defer func() {
 		if err := t.Client.Logout(rctx); err != nil {
@@ -194,7 +207,7 @@ func (d *Daemon) runHandler(ctx context.Context, t *Task) (any, error) {
 	defer os.RemoveAll(t.WorkDir)
 	t.Logger.Info("builder: running task")
 	result, err := handle(ctx, t.handler, t)
-	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reportTimeout)
+	lctx, cancel := t.afterContext(ctx)
 	defer cancel()
 	if lerr := t.closeLogs(lctx); lerr != nil && err == nil {
 		err = lerr

@@ -204,7 +204,9 @@ func retryUncommitted(ctx context.Context, call func() error) error {
 
 // cancelChildren cancels t's subtasks (cancelTaskChildren).
 func (t *Task) cancelChildren(ctx context.Context) error {
-	return t.Client.Call(context.WithoutCancel(ctx), "cancelTaskChildren", nil, t.ID)
+	cctx, cancel := t.afterContext(ctx)
+	defer cancel()
+	return t.Client.Call(cctx, "cancelTaskChildren", nil, t.ID)
 }
 
 // results collects the results of the finished subtasks (which: a list,

@@ -2,7 +2,10 @@
 // to a hub as a host, by client certificate, Kerberos keytab or password,
 // and runs sleep, build, buildArch, tagBuild, newRepo, createrepo,
 // tagNotification and buildNotification tasks until SIGINT or SIGTERM,
-// when it frees its running tasks and logs out. Builds run rpmbuild on the host itself, as the daemon's user (no
+// when it stops its running tasks, frees them and logs out, as kojid's
+// shutdown; those last hub calls are bounded (builder.Config.StopTimeout),
+// so that it exits within seconds with the hub gone, and a second signal
+// ends it at once. Builds run rpmbuild on the host itself, as the daemon's user (no
 // mock, no chroot: see builder.BuildArch); the SRPMs and repo contents
 // come from topurl, or for repos from topdir when it is set (the hub's
 // files mounted here, as upstream kojid needs them).
@@ -43,6 +46,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first signal, which stops the builder gracefully, a
+	// second one ends the process, as during kojid's shutdown.
+	context.AfterFunc(ctx, stop)
 	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "kojid:", err)
 		if errors.Is(err, builder.ErrRestart) {
