@@ -291,6 +291,8 @@ func (k *Koji) Methods() []Method {
 		k.buildTaskMethods(),
 		k.historyMethods(),
 		k.groupMethods(),
+		k.archiveMethods(),
+		k.miscMethods(),
 	)
 }
 
