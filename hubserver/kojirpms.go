@@ -41,7 +41,7 @@ func (k *Koji) rpmMethods() []Method {
 				{Name: "imageID", Default: None}, {Name: "archiveID", Default: None}, {Name: "strict", Default: false}},
 			Func: listArchives,
 		},
-	}, k.buildTypeMethods(), k.rpmHeaderMethods(), k.rpmSigMethods(), k.importRPMMethods())
+	}, k.buildTypeMethods(), k.rpmHeaderMethods(), k.rpmFileMethods(), k.rpmSigMethods(), k.importRPMMethods())
 }
 
 // decodeExtra JSON-decodes an extra column (upstream's parse_json).
