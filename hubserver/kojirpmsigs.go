@@ -49,6 +49,12 @@ func (k *Koji) rpmSigMethods() []Method {
 			Args: []Arg{{Name: "an_rpm"}, {Name: "sigkey"}, {Name: "force", Default: false}},
 			Func: k.hostWriteSignedRPM,
 		},
+		{
+			Name: "getRPMChecksums", PyName: "RootExports.getRPMChecksums", Bound: true,
+			Args: []Arg{{Name: "rpm_id"}, {Name: "checksum_types", Default: None}, {Name: "cacheonly", Default: false}},
+			Doc:  "Returns RPM checksums for specific rpm.",
+			Func: k.getRPMChecksums,
+		},
 	}
 }
 
