@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gokoji/gokoji/internal/policy"
 	"github.com/gokoji/gokoji/internal/store"
 	"github.com/gokoji/gokoji/koji"
 )
@@ -129,6 +130,18 @@ type KojiConfig struct {
 	// tasks (upstream's DisableNotifications, NotifyOnSuccess, EmailDomain
 	// and KojiWebURL options).
 	Notifications NotificationConfig
+
+	// Policies are the hub's policies, as hub.conf's [policy] section
+	// holds them: the rule text (see package internal/policy) by policy
+	// name, such as "build_from_srpm", "tag" or "package_list". Each
+	// replaces the DefaultPolicies entry of its name; the other defaults
+	// stay. A policy that does not parse fails OpenKoji with a
+	// *PolicyError.
+	Policies map[string]string
+	// DenyMissingPolicy makes a policy that is neither configured nor a
+	// default deny (upstream's MissingPolicyOk = False); by default it
+	// allows, as upstream's does.
+	DenyMissingPolicy bool
 }
 
 // A Koji is the state of a Koji hub: its database and session settings.
@@ -143,6 +156,8 @@ type Koji struct {
 	repos *repoWorker // the repo request queue's goroutine
 
 	ev events // callbacks and the protonmsg sender
+
+	policies map[string]*policy.RuleSet // Policies over DefaultPolicies, parsed
 }
 
 // OpenKoji opens (creating or migrating) the hub's database and creates
@@ -167,11 +182,15 @@ func OpenKoji(ctx context.Context, cfg KojiConfig) (*Koji, error) {
 	if err != nil {
 		return nil, err
 	}
+	k := &Koji{cfg: cfg, krb: krb}
+	if err := k.loadPolicies(); err != nil {
+		return nil, err
+	}
 	db, err := store.Open(ctx, cfg.DSN)
 	if err != nil {
 		return nil, err
 	}
-	k := &Koji{cfg: cfg, db: db, krb: krb}
+	k.db = db
 	k.ev.buildTypes = buildTypes
 	if cfg.Admin != "" {
 		if err := k.bootstrapAdmin(ctx); err != nil {
@@ -293,6 +312,7 @@ func (k *Koji) Methods() []Method {
 		k.groupMethods(),
 		k.archiveMethods(),
 		k.miscMethods(),
+		k.policyMethods(),
 	)
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -102,6 +103,9 @@ func loadConfig(s *settings, set map[string]bool, cfg *hubserver.KojiConfig, log
 				*fields[flagName] = k.Value()
 			}
 		}
+	}
+	if cfg.Policies, err = readPolicies(s.Config); err != nil {
+		return err
 	}
 	sec, err := f.GetSection("hub")
 	if err != nil {
@@ -220,6 +224,7 @@ func init() {
 		"DisableNotifications", "NotifyOnSuccess", "EmailDomain", "KojiWebURL",
 		"AllowNewRepo", "RepoLag", "RepoAutoLag", "RepoLagWindow", "MaxRepoTasks", "MaxRepoTasksMaven",
 		"RepoRetries", "RequestCleanTime", "RepoQueueUser", "DebuginfoTags", "SourceTags", "SeparateSourceTags",
+		"MissingPolicyOk",
 	} {
 		implemented[strings.ToLower(name)] = name
 	}
@@ -245,6 +250,9 @@ func (h *hubOptions) apply(cfg *hubserver.KojiConfig, log *slog.Logger) error {
 	h.boolean("disableurlsessions", &cfg.DisableURLSessions)
 	h.boolean("lockout", &cfg.LockOut)
 	h.boolean("serveroffline", &cfg.ServerOffline)
+	missingOK := !cfg.DenyMissingPolicy
+	h.boolean("missingpolicyok", &missingOK)
+	cfg.DenyMissingPolicy = !missingOK
 	h.boolean("disablenotifications", &cfg.Notifications.Disable)
 	notifySuccess := !cfg.Notifications.SkipSuccess
 	h.boolean("notifyonsuccess", &notifySuccess)
@@ -414,4 +422,70 @@ func redactDSN(dsn string) string {
 		return dsn
 	}
 	return u.Redacted()
+}
+
+// sectionLine and optionLine are ConfigParser's SECTCRE and OPTCRE: a
+// section's header, and an option, "=" or ":", then its value.
+var (
+	sectionLine = regexp.MustCompile(`^\[(.+)\]`)
+	optionLine  = regexp.MustCompile(`^(.*?)\s*[=:]\s*(.*)$`)
+)
+
+// readPolicies reads the [policy] section of the configuration file as
+// upstream's hub reads it with Python's ConfigParser (raw, whose
+// multi-line values go-ini does not read the same way): a policy's rule
+// text starts after "name =" (or "name:") and goes on over the lines
+// indented deeper than its name, blank lines included, comment lines
+// ("#" or ";" first) left out; names are lower-cased, the section's is
+// not. Nil without the section.
+func readPolicies(file string) (map[string]string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", file, err)
+	}
+	var policies map[string]string
+	var lines map[string][]string
+	inPolicy, name, indent := false, "", -1
+	for i, line := range strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n") {
+		value := strings.TrimSpace(line)
+		if value == "" || value[0] == '#' || value[0] == ';' {
+			if value == "" && inPolicy && name != "" {
+				lines[name] = append(lines[name], "")
+			}
+			continue
+		}
+		level := len(line) - len(strings.TrimLeft(line, " \t"))
+		if inPolicy && name != "" && level > indent {
+			lines[name] = append(lines[name], value)
+			continue
+		}
+		indent = level
+		if m := sectionLine.FindStringSubmatch(value); m != nil {
+			inPolicy, name = m[1] == "policy", ""
+			if inPolicy {
+				if policies != nil {
+					return nil, fmt.Errorf("config %s: line %d: section [policy] already exists", file, i+1)
+				}
+				policies, lines = map[string]string{}, map[string][]string{}
+			}
+			continue
+		}
+		if !inPolicy {
+			name = ""
+			continue
+		}
+		m := optionLine.FindStringSubmatch(value)
+		if m == nil || m[1] == "" {
+			return nil, fmt.Errorf("config %s: line %d: [policy]: not a name = rules line: %q", file, i+1, value)
+		}
+		name = strings.ToLower(strings.TrimRight(m[1], " \t"))
+		if _, dup := lines[name]; dup {
+			return nil, fmt.Errorf("config %s: line %d: [policy]: policy %q already given", file, i+1, name)
+		}
+		lines[name] = []string{m[2]}
+	}
+	for n, l := range lines {
+		policies[n] = strings.TrimRight(strings.Join(l, "\n"), " \t\n")
+	}
+	return policies, nil
 }

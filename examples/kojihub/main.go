@@ -26,8 +26,10 @@
 // ProxyPrincipals, HostPrincipalFormat, AllowedKrbRealms,
 // DisableURLSessions, LockOut, ServerOffline, OfflineMessage, and the
 // scheduler's MaxJobs, CapacityOvercommit, ReadyTimeout, AssignTimeout,
-// SoftRefusalTimeout, HostTimeout and RunInterval); other upstream options
-// are logged and ignored. A [kojihub] section takes this program's own
+// SoftRefusalTimeout, HostTimeout and RunInterval, and MissingPolicyOk);
+// other upstream options are logged and ignored. The [policy] section
+// holds the hub's policies as upstream's does (rules by policy name, each
+// replacing upstream's default of that name). A [kojihub] section takes this program's own
 // settings, named as the flags without dashes (Listen, Path, Data, DB,
 // TLSCert, TLSKey, ClientCA, Admin, LogLevel). A flag given on the
 // command line overrides the file. hub.conf in this directory is an

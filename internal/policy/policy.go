@@ -89,6 +89,7 @@ func Parse(text string, tests Tests) (*RuleSet, error) {
 	rs := &RuleSet{}
 	cursor := &rs.rules
 	var stack []*[]*rule
+	// The error of an unclosed block names the last line.
 	for i, line := range splitLines(text) {
 		r, closing, err := parseLine(line, tests)
 		if err != nil {
@@ -112,7 +113,8 @@ func Parse(text string, tests Tests) (*RuleSet, error) {
 		}
 	}
 	if len(stack) > 0 {
-		return nil, &SyntaxError{Line: len(splitLines(text)), Err: genericError("nesting error in rule set")}
+		lines := splitLines(text)
+		return nil, &SyntaxError{Line: len(lines), Text: lines[len(lines)-1], Err: genericError("nesting error in rule set")}
 	}
 	return rs, nil
 }

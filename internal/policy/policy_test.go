@@ -213,7 +213,7 @@ func TestParseErrors(t *testing.T) {
 		{"all && :: allow", 1, "IndexError: list index out of range"},
 		{"has :: allow", 1, "GenericError: Invalid or missing field in policy test"},
 		{"compare n ~ 3 :: allow", 1, "GenericError: Invalid comparison in test."},
-		{"compare n > x :: allow", 1, "ValueError: could not convert string to float: 'x'"},
+		{"compare n > x :: allow", 1, "ValueError: could not convert string to float: 'x '"},
 		{"compare n > :: allow", 1, "ValueError: not enough values to unpack (expected 3, got 2)"},
 	} {
 		_, err := Parse(c.text, Generic())

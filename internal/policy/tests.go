@@ -164,7 +164,7 @@ func CompareField(field string) Factory {
 		if field != "" {
 			n = 3
 		}
-		parts := splitN(text, n)
+		parts := SplitN(text, n)
 		if len(parts) != n {
 			return nil, &Error{Class: "ValueError", Message: fmt.Sprintf(
 				"not enough values to unpack (expected %d, got %d)", n-1, len(parts)-1)}
@@ -274,15 +274,14 @@ func (a num) eq(b num) bool {
 	return a.float() == b.float()
 }
 
-// splitN is Python's str.split(None, maxsplit) with maxsplit n-1: at
-// most n words, the last holding the rest of the text (its leading
-// whitespace dropped and its trailing whitespace dropped).
-func splitN(s string, n int) []string {
+// SplitN is Python's str.split(None, n-1): at most n words, the last
+// holding the rest of the text from its first non-space character.
+func SplitN(s string, n int) []string {
 	var out []string
 	rest := strings.TrimLeftFunc(s, isSpace)
 	for rest != "" {
 		if len(out) == n-1 {
-			out = append(out, strings.TrimRightFunc(rest, isSpace))
+			out = append(out, rest)
 			break
 		}
 		i := strings.IndexFunc(rest, isSpace)
