@@ -28,6 +28,9 @@
 // directory with Task.Upload, and write logs that koji watch-logs shows
 // while they grow with Task.Log.
 //
-// The package ships the Sleep handler. It runs no chroot or mock: a
-// handler runs in the daemon's process, as the daemon's user.
+// The package ships handlers for kojid's everyday tasks: Sleep, Build,
+// BuildArch, TagBuild, NewRepo and Createrepo, DependantTask (the chains
+// of moveAllBuilds), TagNotification and BuildNotification. They run no
+// chroot or mock: a handler runs in the daemon's process, as the daemon's
+// user.
 package builder

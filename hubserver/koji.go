@@ -308,6 +308,7 @@ func (k *Koji) Methods() []Method {
 		k.buildConfigMethods(),
 		k.targetMethods(),
 		k.buildTaskMethods(),
+		k.moveBuildMethods(),
 		k.historyMethods(),
 		k.groupMethods(),
 		k.archiveMethods(),

@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		TopURL: s.topURL, UseFastUpload: &fast, Logger: logger,
 	}, builder.Sleep{}, builder.Build{}, &builder.BuildArch{Timeout: s.rpmbuildTimeout}, builder.TagBuild{},
 		builder.NewRepo{TopDir: s.topDir}, builder.Createrepo{TopDir: s.topDir},
-		builder.TagNotification{Mail: s.mail}, builder.BuildNotification{Mail: s.mail})
+		builder.DependantTask{}, builder.TagNotification{Mail: s.mail}, builder.BuildNotification{Mail: s.mail})
 	if err != nil {
 		return err
 	}
