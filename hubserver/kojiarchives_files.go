@@ -28,12 +28,16 @@ import (
 // archive file that does not exist lists nothing, one of another type
 // nothing (with strict a GenericError). queryOpts apply as
 // _applyQueryOpts applies them.
-func (k *Koji) listArchiveFiles(ctx context.Context, archiveID any, queryOpts map[string]any, strict bool) (any, error) {
+func (k *Koji) listArchiveFiles(ctx context.Context, archiveID, queryOpts any, strict bool) (any, error) {
 	files, err := k.archiveFiles(ctx, archiveID, strict)
 	if err != nil {
 		return nil, err
 	}
-	return applyQueryOpts(files, queryOpts)
+	opts, err := memoryQueryOpts(queryOpts)
+	if err != nil {
+		return nil, err
+	}
+	return applyQueryOpts(files, opts)
 }
 
 // getArchiveFile is upstream's get_archive_file: the entry of

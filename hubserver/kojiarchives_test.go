@@ -179,6 +179,9 @@ func TestKojiArchives(t *testing.T) {
 		assert.Equal(t, "<class 'KeyError'>: 'nope'", faultString(t, admin, 1, "listArchiveFiles",
 			[]any{jarID, map[string]any{"order": "nope"}}, nil))
 
+		assert.Equal(t, "<class 'AttributeError'>: 'list' object has no attribute 'get'",
+			faultString(t, admin, 1, "listArchiveFiles", []any{jarID, []any{}}, nil))
+
 		// getArchiveFile
 		f := call(t, admin, "getArchiveFile", []any{jarID, "META-INF/MANIFEST.MF"}, nil).(map[string]any)
 		assert.Equal(t, int64(22), f["size"])
