@@ -259,7 +259,7 @@ func archiveTypeOfFile(ctx context.Context, tx *store.Tx, filename string, stric
 		found, err := tx.ArchiveTypesMatching(ctx, `(\s|^)`+ext+`(\s|$)`)
 		var pe *store.PatternError
 		if errors.As(err, &pe) {
-			return nil, pyException("psycopg2.errors.InvalidRegularExpression", "invalid regular expression: %v", pe.Err)
+			return nil, pyException("psycopg2.errors.InvalidRegularExpression", "%s", pe.Message)
 		} else if err != nil {
 			return nil, err
 		}

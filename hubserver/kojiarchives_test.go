@@ -273,6 +273,8 @@ func TestKojiArchives(t *testing.T) {
 			faultString(t, admin, koji.ErrGeneric, "getArchiveType", []any{"README"}, map[string]any{"strict": true}))
 		// The extension is a regular expression: "t.r" matches tar's.
 		assert.Equal(t, "tar", call(t, admin, "getArchiveType", []any{"x.t.r"}, nil).(map[string]any)["name"])
+		assert.Contains(t, faultString(t, admin, 1, "getArchiveType", []any{"x.c++"}, nil),
+			"<class 'psycopg2.errors.InvalidRegularExpression'>: invalid regular expression: ")
 		assert.Equal(t, first, call(t, admin, "getArchiveType", nil, map[string]any{"type_id": 1}))
 		assert.Equal(t, first, call(t, admin, "getArchiveType", nil, map[string]any{"type_name": "jar"}))
 		assert.Equal(t, first, call(t, admin, "getArchiveType", []any{"x.tar", "pom", 1}, nil), "type_id first")

@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // The reads behind upstream's get_maven_archive, get_win_archive,
@@ -102,17 +103,17 @@ func (tx *Tx) GetArchiveTypeByName(ctx context.Context, name string) (*ArchiveTy
 func (tx *Tx) ArchiveTypesMatching(ctx context.Context, pattern string) ([]ArchiveType, error) {
 	if tx.pool.dialect == Postgres {
 		rows, err := tx.query(ctx, archiveTypeColumns+" WHERE extensions ~* ? ORDER BY id", pattern)
-		if err != nil {
-			if strings.Contains(err.Error(), "invalid regular expression") {
-				return nil, &PatternError{Pattern: pattern, Err: err}
-			}
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "2201B" { // invalid_regular_expression
+			return nil, &PatternError{Pattern: pattern, Message: pgErr.Message, Err: err}
+		} else if err != nil {
 			return nil, err
 		}
 		return collect(rows, scanArchiveType)
 	}
 	re, err := regexp.Compile("(?i)" + pattern)
 	if err != nil {
-		return nil, &PatternError{Pattern: pattern, Err: err}
+		return nil, &PatternError{Pattern: pattern, Message: "invalid regular expression: " + err.Error(), Err: err}
 	}
 	all, err := tx.ListArchiveTypes(ctx)
 	if err != nil {
@@ -128,15 +129,15 @@ func (tx *Tx) ArchiveTypesMatching(ctx context.Context, pattern string) ([]Archi
 }
 
 // A PatternError is a regular expression the database (or, on SQLite,
-// Go's regexp) refuses.
+// Go's regexp) refuses; Message is PostgreSQL's message (or one in its
+// form).
 type PatternError struct {
 	Pattern string
+	Message string
 	Err     error
 }
 
-func (e *PatternError) Error() string {
-	return fmt.Sprintf("invalid regular expression %q: %v", e.Pattern, e.Err)
-}
+func (e *PatternError) Error() string { return fmt.Sprintf("%s (pattern %q)", e.Message, e.Pattern) }
 
 func (e *PatternError) Unwrap() error { return e.Err }
 
