@@ -309,11 +309,14 @@ func (k *Koji) Methods() []Method {
 		k.targetMethods(),
 		k.buildTaskMethods(),
 		k.moveBuildMethods(),
+		k.snapshotMethods(),
 		k.historyMethods(),
 		k.groupMethods(),
 		k.archiveMethods(),
 		k.miscMethods(),
 		k.policyMethods(),
+		k.notificationMethods(),
+		k.volumeMethods(),
 	)
 }
 
