@@ -11,7 +11,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -157,40 +156,6 @@ func legacyBuildRows(ctx context.Context, id int64, btype string, tinfo any) err
 	return newTypedBuild(ctx, id, btype)
 }
 
-// archiveTypeFor is get_archive_type(filename, strict=True): the type
-// listing the first of the name's dotted suffixes, shortest first, that
-// exactly one type lists (case-insensitive, the suffix taken as a regular
-// expression as upstream's query takes it).
-func archiveTypeFor(ctx context.Context, filename string) (*store.ArchiveType, error) {
-	types, err := storeTx(ctx).ListArchiveTypes(ctx)
-	if err != nil {
-		return nil, err
-	}
-	parts := strings.Split(filename, ".")
-	ext := ""
-	for start := len(parts) - 1; start >= 0; start-- {
-		ext = strings.Join(parts[start:], ".")
-		re, err := regexp.Compile(`(?i)(\s|^)` + ext + `(\s|$)`)
-		if err != nil {
-			return nil, fault(koji.ErrGeneric, "invalid regular expression: %s", err)
-		}
-		var match []store.ArchiveType
-		for _, t := range types {
-			if re.MatchString(t.Extensions) {
-				match = append(match, t)
-			}
-		}
-		switch len(match) {
-		case 1:
-			return &match[0], nil
-		case 0:
-		default:
-			return nil, fault(koji.ErrGeneric, "multiple matches for file extension: %s", ext)
-		}
-	}
-	return nil, fault(koji.ErrGeneric, "unsupported file extension: %s", ext)
-}
-
 // importArchive is CG_Importer.import_archive: import_archive_internal
 // of the output, then its components.
 func (c *cgImporter) importArchive(ctx context.Context, o cgOutput, row *store.BuildRow, binfo map[string]any, brID int64) error {
@@ -220,7 +185,7 @@ func (c *cgImporter) importArchive(ctx context.Context, o cgOutput, row *store.B
 		}
 		rec.Size = fi.Size() // checked against the metadata by prep_outputs
 	}
-	atype, err := archiveTypeFor(ctx, rec.Filename)
+	atype, err := archiveTypeOfFile(ctx, tx, rec.Filename, true)
 	if err != nil {
 		return err
 	}
