@@ -40,12 +40,19 @@ type pyAnswer struct {
 // kojiadmin with password "secret".
 func runPySession(t *testing.T, kh *kojiHub, calls []pyCall) []pyAnswer {
 	t.Helper()
+	return runPySessionAs(t, kh, "kojiadmin", "secret", calls)
+}
+
+// runPySessionAs runs calls through testdata/pysession.py, logged in as
+// user with password.
+func runPySessionAs(t *testing.T, kh *kojiHub, user, password string, calls []pyCall) []pyAnswer {
+	t.Helper()
 	py := testenv.Command(t, "python3")
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	require.NoError(t, os.WriteFile(ca, kh.pki.CAPEM, 0o600))
 	in, err := json.Marshal(calls)
 	require.NoError(t, err)
-	cmd := exec.Command(py, "testdata/pysession.py", kh.hub.URL(), ca, "kojiadmin", "secret")
+	cmd := exec.Command(py, "testdata/pysession.py", kh.hub.URL(), ca, user, password)
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

@@ -111,14 +111,16 @@ func (k *Koji) hostTagBuild(ctx context.Context, taskIDArg, tag, build, force, f
 // NotificationConfig is upstream's options for the mail notifications the
 // builders send (kojid's tagNotification and buildNotification tasks).
 // The zero value is upstream's defaults: every build's end and every
-// tagging notify the build's owner and the package's owner in the tag.
+// tagging notify the build's owner, the package's owner in the tag and
+// the users subscribed to them, less those who opted out.
 type NotificationConfig struct {
 	// Disable is upstream's DisableNotifications: the hub makes no
 	// notification tasks.
 	Disable bool
 	// SkipSuccess is upstream's NotifyOnSuccess = False: a build or
-	// tagging that went well notifies only the subscribers of its package
-	// or tag, which this hub does not keep, so nobody.
+	// tagging that went well notifies only the users subscribed to its
+	// package or tag (createNotification), not the build's and package's
+	// owners.
 	SkipSuccess bool
 	// EmailDomain is upstream's EmailDomain, the domain of the addresses
 	// made of user names; empty is upstream's None ("<user>@None").
@@ -183,45 +185,6 @@ func (k *Koji) tagNotification(ctx context.Context, ok, tagID, fromID, buildID, 
 		list[i] = r
 	}
 	return k.makeTask(ctx, "tagNotification", []any{list, ok, tagID, fromID, buildID, userID, ignoreSuccess, failureMsg}, taskOpts{})
-}
-
-// notificationRecipients is upstream's get_notification_recipients for
-// a hub without notification subscriptions (it has no
-// build_notifications tables): unless the build completed and
-// SkipSuccess is set, the build's owner, and with a tag the package's
-// owner there when that is a normal, active user, at EmailDomain
-// (Python's None when unset).
-func (k *Koji) notificationRecipients(ctx context.Context, row *store.BuildRow, tagID int64, state int) ([]string, error) {
-	if k.cfg.Notifications.SkipSuccess && state == store.BuildComplete {
-		return nil, nil
-	}
-	domain := k.cfg.Notifications.EmailDomain
-	if domain == "" {
-		domain = "None"
-	}
-	out := []string{row.OwnerName + "@" + domain}
-	if tagID == 0 {
-		return out, nil
-	}
-	tx := storeTx(ctx)
-	entry, err := pkgInList(ctx, tx, tagID, row.PkgID, true)
-	if err != nil || entry == nil || entry["blocked"] == true {
-		return out, err
-	}
-	ownerID, _ := entry["owner_id"].(int64)
-	if ownerID == 0 {
-		return out, nil
-	}
-	u, err := strictUser(ctx, tx, ownerID)
-	if err != nil {
-		return nil, err
-	}
-	if u.Status == store.UserStatusNormal && u.UserType == store.UserTypeNormal {
-		if e := u.Name + "@" + domain; !slices.Contains(out, e) {
-			out = append(out, e)
-		}
-	}
-	return out, nil
 }
 
 // buildNotification is upstream's build_notification for a finished

@@ -13,7 +13,7 @@ import (
 
 // The notification options as upstream's: DisableNotifications makes no
 // notification task, NotifyOnSuccess = False none for a success (nobody
-// subscribes on this hub), EmailDomain the recipients' domain.
+// subscribes here), EmailDomain the recipients' domain.
 func TestKojiNotificationOptions(t *testing.T) {
 	ctx := context.Background()
 	for name, tc := range map[string]struct {
