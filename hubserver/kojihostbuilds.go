@@ -68,14 +68,31 @@ func hostTask(ctx context.Context, taskIDArg any) (*store.Task, error) {
 	return getTask(ctx, id)
 }
 
+// buildDataOrder is the order of a build dict's keys as upstream's
+// callers insert them (kojid's header fields and task, then initBuild's,
+// cg_init_build's and prep_build's additions); its repr in new_build's
+// faults shows them in that order, other keys follow by name.
+var buildDataOrder = []string{"name", "version", "release", "epoch", "task_id", "owner", "state", "completion_time",
+	"extra", "source", "build_id", "start_time", "cg_id"}
+
 // newBuildFromData is upstream's new_build(data) for a dict a caller
 // sent: the package by pkg_id or name, version, release and epoch
 // required, extra JSON-encoded, and new_build's defaults for the rest.
 func (k *Koji) newBuildFromData(ctx context.Context, data map[string]any) (int64, error) {
 	tx := storeTx(ctx)
 	nb := &newBuild{}
-	for key, v := range data {
-		nb.data = append(nb.data, pyItem{key, v})
+	for _, key := range buildDataOrder {
+		if v, ok := data[key]; ok {
+			nb.data = append(nb.data, pyItem{key, v})
+		}
+	}
+	for _, key := range sortedKeys(data) {
+		if !slices.Contains(buildDataOrder, key) {
+			nb.data = append(nb.data, pyItem{key, data[key]})
+		}
+	}
+	if _, ok := data["pkg_id"]; !ok {
+		dictSet(&nb.data, "pkg_id", nil) // new_build sets it first; createBuild fills it in
 	}
 	if pkgID, ok := data["pkg_id"]; ok {
 		p, err := lookupName(ctx, tx, "package", pkgID, true, false)

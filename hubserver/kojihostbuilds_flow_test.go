@@ -56,6 +56,15 @@ func TestKojiHostBuildTaskFlow(t *testing.T) {
 		assert.Equal(t, "anchor-target", req[2].(map[string]any)["name"])
 		assert.Equal(t, "http://localhost/koji", req[3])
 		assert.Nil(t, notes[0]["parent"], "made by the hub, not a subtask")
+
+		// Building the NVR again: new_build's fault shows the data in the
+		// order upstream's dict has it, every time.
+		for range 3 {
+			assert.Equal(t, "Build already exists (id="+pyFmt(id)+", state=COMPLETE): {'name': 'hello', 'version': '1.0', "+
+				"'release': '1', 'epoch': None, 'task_id': "+pyFmt(parent)+", 'owner': 1, 'state': 0, 'completion_time': None, "+
+				"'pkg_id': 1, 'extra': None, 'start_time': 'NOW', 'source': None, 'volume_id': 0}",
+				faultString(t, fh.host, koji.ErrGeneric, "host.initBuild", []any{headerData(t, b.srpm, int64(parent))}, nil))
+		}
 	})
 }
 
