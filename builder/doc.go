@@ -30,7 +30,9 @@
 //
 // The package ships handlers for kojid's everyday tasks: Sleep, Build,
 // BuildArch, TagBuild, NewRepo and Createrepo, DependantTask (the chains
-// of moveAllBuilds), TagNotification and BuildNotification. They run no
+// of moveAllBuilds), ChainBuild (koji chain-build) and Waitrepo (waiting
+// for a tag's repo to have builds, through the hub's repo requests),
+// TagNotification and BuildNotification. They run no
 // chroot or mock: a handler runs in the daemon's process, as the daemon's
 // user.
 package builder

@@ -1,7 +1,8 @@
 // Command kojid is a Koji builder made with package builder: it logs in
 // to a hub as a host, by client certificate, Kerberos keytab or password,
 // and runs sleep, build, buildArch, tagBuild, newRepo, createrepo,
-// tagNotification and buildNotification tasks until SIGINT or SIGTERM,
+// dependantTask, chainbuild, waitrepo, tagNotification and
+// buildNotification tasks until SIGINT or SIGTERM,
 // when it stops its running tasks, frees them and logs out, as kojid's
 // shutdown; those last hub calls are bounded (builder.Config.StopTimeout),
 // so that it exits within seconds with the hub gone, and a second signal
@@ -83,7 +84,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		TopURL: s.topURL, UseFastUpload: &fast, Logger: logger,
 	}, builder.Sleep{}, builder.Build{}, &builder.BuildArch{Timeout: s.rpmbuildTimeout}, builder.TagBuild{},
 		builder.NewRepo{TopDir: s.topDir}, builder.Createrepo{TopDir: s.topDir},
-		builder.DependantTask{}, builder.TagNotification{Mail: s.mail}, builder.BuildNotification{Mail: s.mail})
+		builder.DependantTask{}, builder.ChainBuild{}, builder.Waitrepo{},
+		builder.TagNotification{Mail: s.mail}, builder.BuildNotification{Mail: s.mail})
 	if err != nil {
 		return err
 	}
