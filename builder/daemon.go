@@ -26,6 +26,7 @@ type Daemon struct {
 	hostID      int
 	waitTasks   bool // the hub has host.waitTasks
 	taskWaitAny bool // the hub has host.taskWaitAny
+	buildroots  bool // the hub has listBuildroots and host.setBuildRootState
 	mon         *koji.Client
 	loopCancel  context.CancelFunc
 	loopDone    chan struct{}
@@ -172,6 +173,7 @@ func (d *Daemon) start(ctx context.Context) error {
 	}
 	d.waitTasks = slices.Contains(methods, "host.waitTasks")
 	d.taskWaitAny = slices.Contains(methods, "host.taskWaitAny")
+	d.buildroots = slices.Contains(methods, "listBuildroots") && slices.Contains(methods, "host.setBuildRootState")
 	if err := os.MkdirAll(d.cfg.WorkDir, 0o755); err != nil {
 		return fmt.Errorf("builder: workdir: %w", err)
 	}

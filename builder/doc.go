@@ -13,9 +13,11 @@
 // CheckInterval it compares its tasks with the hub's: a task canceled or
 // given to another host has its handler's context canceled, and tasks the
 // hub thinks it runs but it does not (left by a daemon that died) are
-// freed. Stop frees the running tasks, checks in as not ready and logs
-// out, its hub calls bounded by Config.StopTimeout, so that a stop with
-// the hub gone takes seconds, not the minutes of the client's retries.
+// freed; the host's buildroots whose tasks no longer run (canceled, say)
+// are expired, as kojid's updateBuildroots does. Stop frees the running
+// tasks, checks in as not ready and logs out, its hub calls bounded by
+// Config.StopTimeout, so that a stop with the hub gone takes seconds, not
+// the minutes of the client's retries.
 //
 // On a gokoji hub the daemon waits for work with host.waitTasks and a
 // handler waits for its subtasks with host.taskWaitAny, so that tasks

@@ -254,7 +254,9 @@ func (d *Daemon) report(ctx context.Context, t *Task, result any, err error) err
 // monitor compares, every CheckInterval, the running tasks with what the
 // hub says (kojid's updateTasks, §D3): it stops the handlers of tasks
 // canceled or given to another host, frees tasks open on the hub that
-// run nowhere here, and wakes the waits whose subtasks finished.
+// run nowhere here, and wakes the waits whose subtasks finished. It also
+// expires the host's buildroots whose tasks no longer run (kojid's
+// updateBuildroots).
 func (d *Daemon) monitor(ctx context.Context) {
 	defer close(d.monitorDone)
 	tick := time.NewTicker(d.cfg.CheckInterval)
@@ -272,6 +274,9 @@ func (d *Daemon) monitor(ctx context.Context) {
 }
 
 func (d *Daemon) check(ctx context.Context) error {
+	// The buildroots are listed before the open tasks: a buildroot's task
+	// opened before it was made, so a task open now is in the list.
+	brs, brErr := d.activeBuildroots(ctx)
 	open, err := d.mon.HostAPI().OpenTasks(ctx)
 	if err != nil {
 		return fmt.Errorf("host.getHostTasks: %w", err)
@@ -294,6 +299,9 @@ func (d *Daemon) check(ctx context.Context) error {
 	if err := d.freeStale(ctx, d.mon, open); err != nil {
 		return err
 	}
+	// A buildroot that cannot be expired now is tried again next time;
+	// the tasks are looked at all the same.
+	brErr = errors.Join(brErr, d.expireBuildroots(ctx, brs, open))
 	for _, t := range gone {
 		info, err := d.mon.GetTaskInfo(ctx, t.ID, nil)
 		if err != nil {
@@ -315,5 +323,5 @@ func (d *Daemon) check(ctx context.Context) error {
 		t.Logger.Info("builder: stopping task", "reason", why)
 		t.cancel(errors.New(why))
 	}
-	return nil
+	return brErr
 }
