@@ -27,6 +27,10 @@ type Daemon struct {
 	waitTasks   bool // the hub has host.waitTasks
 	taskWaitAny bool // the hub has host.taskWaitAny
 	buildroots  bool // the hub has listBuildroots and host.setBuildRootState
+	// startTS is when the daemon's session began, in seconds since the
+	// epoch by the hub's clock (kojid's start_ts): RestartVerify compares
+	// it with when the restart task closed.
+	startTS     float64
 	mon         *koji.Client
 	loopCancel  context.CancelFunc
 	loopDone    chan struct{}
@@ -174,6 +178,17 @@ func (d *Daemon) start(ctx context.Context) error {
 	d.waitTasks = slices.Contains(methods, "host.waitTasks")
 	d.taskWaitAny = slices.Contains(methods, "host.taskWaitAny")
 	d.buildroots = slices.Contains(methods, "listBuildroots") && slices.Contains(methods, "host.setBuildRootState")
+	var session struct {
+		StartTS *float64 `xmlrpc:"start_ts"`
+	}
+	if err := d.c.Call(ctx, "getSessionInfo", &session); err != nil {
+		return fmt.Errorf("builder: getSessionInfo: %w", err)
+	}
+	if session.StartTS != nil {
+		d.startTS = *session.StartTS
+	} else {
+		d.startTS = float64(time.Now().UnixMicro()) / 1e6
+	}
 	if err := os.MkdirAll(d.cfg.WorkDir, 0o755); err != nil {
 		return fmt.Errorf("builder: workdir: %w", err)
 	}
@@ -350,6 +365,27 @@ func (d *Daemon) fatal(err error) {
 		d.err = err
 	}
 	d.mu.Unlock()
+}
+
+// RequestRestart makes the daemon restart once idle, as kojid's
+// restart_pending (set by its restart task, or SIGUSR1): it takes no more
+// tasks, and once the running ones end Run returns ErrRestart.
+func (d *Daemon) RequestRestart() {
+	d.mu.Lock()
+	d.restart = true
+	d.mu.Unlock()
+	select {
+	case d.wakeCh <- struct{}{}:
+	default:
+	}
+}
+
+// RestartPending reports whether the daemon is to restart once idle
+// (RequestRestart, or a handler's ErrRestart).
+func (d *Daemon) RestartPending() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.restart
 }
 
 func (d *Daemon) restartDue() bool {

@@ -7,9 +7,10 @@
 // TaskManager does: it checks in with host.updateHost (its load, whether
 // it is ready, the methods it serves and its maxjobs), takes the tasks
 // the hub assigns it, refusing those it has no Handler for, opens them,
-// sets their weight and runs each Handler in a goroutine on a subsession
-// of its own. The result closes the task (host.closeTask) and an error
-// fails it (host.failTask) with the fault encoded as kojid does. Every
+// sets their weight and runs each Handler in a goroutine (a Foreground
+// one in its main loop) on a subsession of its own. The result closes
+// the task (host.closeTask) and an error fails it (host.failTask) with
+// the fault encoded as kojid does. Every
 // CheckInterval it compares its tasks with the hub's: a task canceled or
 // given to another host has its handler's context canceled, and tasks the
 // hub thinks it runs but it does not (left by a daemon that died) are
@@ -34,6 +35,8 @@
 // BuildArch, TagBuild, NewRepo and Createrepo, DependantTask (the chains
 // of moveAllBuilds), ChainBuild (koji chain-build) and Waitrepo (waiting
 // for a tag's repo to have builds, through the hub's repo requests),
+// RestartHosts with Restart and RestartVerify (koji restart-hosts, which
+// restart the daemons once idle: see RequestRestart),
 // TagNotification and BuildNotification. They run no
 // chroot or mock: a handler runs in the daemon's process, as the daemon's
 // user.

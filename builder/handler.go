@@ -29,6 +29,15 @@ type Handler interface {
 	Handle(ctx context.Context, t *Task) (any, error)
 }
 
+// Foreground is implemented by the handlers of kojid's foreground tasks
+// (Restart, RestartVerify): when Foreground reports true, the daemon's
+// main loop runs the task itself, taking no other task until it ends, so
+// that what the task changes in the daemon (a restart requested) holds
+// for the next task the daemon would take.
+type Foreground interface {
+	Foreground() bool
+}
+
 // HandlerFunc makes a Handler of a function, for the given methods and a
 // fixed weight (zero means 1.0, kojid's default).
 func HandlerFunc(methods []string, weight float64, fn func(ctx context.Context, t *Task) (any, error)) Handler {

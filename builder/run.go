@@ -70,11 +70,14 @@ func loadAverage() (float64, bool) {
 }
 
 // take is kojid's takeTask (§D4): refuse a task without a handler, else
-// open it, set its weight, and run it on a subsession of its own.
+// open it, set its weight, and run it on a subsession of its own, in a
+// goroutine, or for a Foreground handler before taking another task.
 func (d *Daemon) take(ctx context.Context, info *koji.Task) (bool, error) {
 	d.mu.Lock()
 	h := d.handlers[info.Method]
-	if d.stopping {
+	if d.stopping || d.restart {
+		// A restart requested since the check-in (by a task running
+		// meanwhile): take nothing more.
 		d.mu.Unlock()
 		return false, nil
 	}
@@ -88,9 +91,9 @@ func (d *Daemon) take(ctx context.Context, info *koji.Task) (bool, error) {
 	}
 	t, err := d.open(ctx, info.ID, h)
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if t == nil || d.stopping {
 		delete(d.running, info.ID)
+		d.mu.Unlock()
 		if t != nil { // stopping: Stop frees it
 			lctx, cancel := t.afterContext(ctx)
 			_ = t.Client.Logout(lctx)
@@ -102,7 +105,12 @@ func (d *Daemon) take(ctx context.Context, info *koji.Task) (bool, error) {
 	t.cancel = cancel
 	d.running[t.ID] = t
 	d.tasks.Add(1)
-	go d.run(taskCtx, t)
+	d.mu.Unlock()
+	if f, ok := h.(Foreground); ok && f.Foreground() {
+		d.run(taskCtx, t)
+	} else {
+		go d.run(taskCtx, t)
+	}
 	return true, nil
 }
 
@@ -238,9 +246,7 @@ func (d *Daemon) report(ctx context.Context, t *Task, result any, err error) err
 		return refuseTask(ctx, t.Client, t.ID, refuse.Soft, refuse.Msg)
 	case errors.Is(err, ErrRestart):
 		t.Logger.Info("builder: restart requested; freeing the task")
-		d.mu.Lock()
-		d.restart = true
-		d.mu.Unlock()
+		d.RequestRestart()
 		return freeTasks(ctx, t.Client, []int{t.ID})
 	case errors.As(err, &p):
 		t.Logger.Error("builder: handler panicked", "panic", fmt.Sprint(p.value))

@@ -22,6 +22,9 @@ type SubtaskOptions struct {
 	Arch     string `xmlrpc:"arch,omitempty"`
 	Channel  string `xmlrpc:"channel,omitempty"`
 	Priority *int   `xmlrpc:"priority,omitempty"`
+	// Assign, a host id, assigns the subtask to that host, bypassing
+	// the scheduler and the channel (make_task's assign).
+	Assign int `xmlrpc:"assign,omitempty"`
 	// Kwargs are the subtask's keyword arguments, folded into its
 	// parameters by the hub.
 	Kwargs map[string]any `xmlrpc:"kwargs,omitempty"`

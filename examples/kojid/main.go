@@ -1,15 +1,18 @@
 // Command kojid is a Koji builder made with package builder: it logs in
 // to a hub as a host, by client certificate, Kerberos keytab or password,
 // and runs sleep, build, buildArch, tagBuild, newRepo, createrepo,
-// dependantTask, chainbuild, waitrepo, tagNotification and
-// buildNotification tasks until SIGINT or SIGTERM,
-// when it stops its running tasks, frees them and logs out, as kojid's
+// dependantTask, chainbuild, waitrepo, restartHosts, restart,
+// restartVerify, tagNotification and buildNotification tasks until
+// SIGINT or SIGTERM, when it stops its running tasks, frees them and logs out, as kojid's
 // shutdown; those last hub calls are bounded (builder.Config.StopTimeout),
 // so that it exits within seconds with the hub gone, and a second signal
 // ends it at once. Builds run rpmbuild on the host itself, as the daemon's user (no
 // mock, no chroot: see builder.BuildArch); the SRPMs and repo contents
 // come from topurl, or for repos from topdir when it is set (the hub's
-// files mounted here, as upstream kojid needs them).
+// files mounted here, as upstream kojid needs them). Asked to restart (by
+// koji restart-hosts), it takes no more tasks and once the running ones
+// end exits with status 3, for its supervisor (systemd's Restart=, say)
+// to start it again, where kojid re-executes itself.
 //
 // It reads a kojid.conf-style file ([kojid] section, upstream's option
 // names: server, serverca, cert, krb_principal, keytab, ccache, user,
@@ -85,6 +88,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}, builder.Sleep{}, builder.Build{}, &builder.BuildArch{Timeout: s.rpmbuildTimeout}, builder.TagBuild{},
 		builder.NewRepo{TopDir: s.topDir}, builder.Createrepo{TopDir: s.topDir},
 		builder.DependantTask{}, builder.ChainBuild{}, builder.Waitrepo{},
+		builder.RestartHosts{}, builder.Restart{}, builder.RestartVerify{},
 		builder.TagNotification{Mail: s.mail}, builder.BuildNotification{Mail: s.mail})
 	if err != nil {
 		return err
