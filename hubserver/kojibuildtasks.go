@@ -131,7 +131,8 @@ func (k *Koji) chainBuildTask(ctx context.Context, srcs, target, opts, priority,
 // COMPLETE, access to the tag and the source tag, the package listed and
 // not blocked, which an admin's force adds) and then a tagBuild task,
 // priority 10, whose request is [tag_id, build_id, force, fromtag_id].
-// The tag policy is upstream's default, which allows.
+// The tag policy (operation tag, or move with fromtag) comes last, as
+// upstream checks it (and host.tagBuild again).
 func (k *Koji) tagBuildTask(ctx context.Context, tag, build, force, fromtag any) (int64, error) {
 	if err := assertLogin(ctx); err != nil {
 		return 0, err
@@ -187,6 +188,13 @@ func (k *Koji) tagBuildTask(ctx context.Context, tag, build, force, fromtag any)
 		if err := k.pkglistAdd(ctx, tagID, row.PkgID, nil, false, nil, true, false); err != nil {
 			return 0, err
 		}
+	}
+	data := map[string]any{"tag": tagID, "build": row.ID, "fromtag": fromID, "operation": "tag"}
+	if fromtag != nil {
+		data["operation"] = "move"
+	}
+	if err := k.assertPolicy(ctx, "tag", data, forced); err != nil {
+		return 0, err
 	}
 	p := tagBuildPriority
 	return k.makeTask(ctx, "tagBuild", []any{tagID, row.ID, force, fromID}, taskOpts{Priority: &p})

@@ -40,9 +40,10 @@ func (k *Koji) hostTagMethods() []Method {
 
 // hostTagBuild is HostExports.tagBuild: the tagging of a tagBuild task,
 // as the task's owner (so without the tag access check upstream's
-// _tag_build skips for a given user): the tag policy (upstream's
-// default allows), the package listed and not blocked (forced by an
-// admin host, added), then an untag from fromtag and the tag.
+// _tag_build skips for a given user): the tag policy for the task's
+// owner (upstream's default, missing, allows), the package listed and
+// not blocked (forced by an admin host, added), then an untag from
+// fromtag and the tag.
 func (k *Koji) hostTagBuild(ctx context.Context, taskIDArg, tag, build, force, fromtag any) error {
 	task, err := hostTask(ctx, taskIDArg)
 	if err != nil {
@@ -66,6 +67,20 @@ func (k *Koji) hostTagBuild(ctx context.Context, taskIDArg, tag, build, force, f
 		if from, err = getTag(ctx, fromtag, true, nil, false); err != nil {
 			return err
 		}
+	}
+	// The policy data as upstream's: the tag as given, the build's
+	// info, fromtag by name.
+	data := map[string]any{"tag": tag, "build": binfo, "fromtag": fromtag, "user_id": task.Owner, "operation": "tag"}
+	if from != nil {
+		if _, isName := fromtag.(string); !isName {
+			data["fromtag"] = from["name"]
+		}
+	}
+	if fromtag != nil {
+		data["operation"] = "move"
+	}
+	if err := k.assertPolicy(ctx, "tag", data, xmlrpc.Truthy(force)); err != nil {
+		return err
 	}
 	tagID := t["id"].(int64)
 	entry, err := pkgInList(ctx, tx, tagID, row.PkgID, false)

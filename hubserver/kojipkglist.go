@@ -236,22 +236,18 @@ func assertLogin(ctx context.Context) error {
 	return nil
 }
 
-// assertPackageListPolicy is assert_policy('package_list', ...) with
-// upstream's default package_list policy: admin or tag, else denied.
-func assertPackageListPolicy(ctx context.Context) error {
+// assertPackageListPolicy is the check of a package list change by
+// _direct_pkglist_add, _direct_pkglist_remove and pkglist_unblock: a
+// logged-in caller, then assert_policy('package_list', {tag, action,
+// package, force}, force=force) on the configured policy (upstream's
+// default: admin or tag, else denied).
+func (k *Koji) assertPackageListPolicy(ctx context.Context, tagID int64, action string, pkg, force any) error {
 	if err := assertLogin(ctx); err != nil {
 		return err
 	}
-	markPermsRead(ctx)
-	perms, err := storeTx(ctx).EffectivePerms(ctx, callerID(ctx))
-	if err != nil {
-		return err
-	}
-	if slices.Contains(perms, "admin") || slices.Contains(perms, "tag") {
-		return nil
-	}
-	const reason = "Only admin/tag can do this via default policy"
-	return fault(koji.ErrActionNotAllowed, "policy violation (package_list): %s\nrule: all :: deny %s", reason, reason)
+	markPermsRead(ctx) // as the check of the default policy read them before
+	data := map[string]any{"tag": tagID, "action": action, "package": pkg, "force": force}
+	return k.assertPolicy(ctx, "package_list", data, xmlrpc.Truthy(force))
 }
 
 // callerData is get_user(context.session.user_id) for callbacks.
@@ -300,7 +296,7 @@ func (k *Koji) pkglistAdd(ctx context.Context, taginfo, pkginfo, owner, block, e
 	} else if xmlrpc.Truthy(block) {
 		action = "block"
 	}
-	if err := assertPackageListPolicy(ctx); err != nil {
+	if err := k.assertPackageListPolicy(ctx, tagID, action, pkginfo, force); err != nil {
 		return err
 	}
 	if pkg == nil {
@@ -416,7 +412,7 @@ func (k *Koji) pkglistRemove(ctx context.Context, taginfo, pkginfo, force any) e
 	if err != nil {
 		return err
 	}
-	if err := assertPackageListPolicy(ctx); err != nil {
+	if err := k.assertPackageListPolicy(ctx, tag["id"].(int64), "remove", pkg.ID, force); err != nil {
 		return err
 	}
 	return k.pkgListChange(ctx, "remove", tag, pkg, func() error {
@@ -444,7 +440,7 @@ func (k *Koji) pkglistUnblock(ctx context.Context, taginfo, pkginfo, force any) 
 	if err != nil {
 		return err
 	}
-	if err := assertPackageListPolicy(ctx); err != nil {
+	if err := k.assertPackageListPolicy(ctx, tag["id"].(int64), "unblock", pkg.ID, force); err != nil {
 		return err
 	}
 	tx, tagID := storeTx(ctx), tag["id"].(int64)

@@ -91,9 +91,10 @@ func assertTagAccess(ctx context.Context, tag map[string]any, force bool) error 
 }
 
 // bypassTagBuild is the common start of tagBuildBypass and
-// untagBuildBypass: the tag permission, the lookups and _tag_build's (or
-// _untag_build's) access check.
-func bypassTagBuild(ctx context.Context, tag, build, force any) (*tagBuildData, error) {
+// untagBuildBypass (the tag permission): the tag and build, the tag
+// policy for the operation ("tag" or "untag", as upstream's policy data
+// gives them) and the tag access check.
+func (k *Koji) bypassTagBuild(ctx context.Context, tag, build, force any, operation string) (*tagBuildData, error) {
 	if err := assertPerm(ctx, "tag"); err != nil {
 		return nil, err
 	}
@@ -101,7 +102,22 @@ func bypassTagBuild(ctx context.Context, tag, build, force any) (*tagBuildData, 
 	if err != nil {
 		return nil, err
 	}
+	if err := k.assertTagPolicy(ctx, d, operation, force); err != nil {
+		return nil, err
+	}
 	return d, assertTagAccess(ctx, d.tag, xmlrpc.Truthy(force))
+}
+
+// assertTagPolicy is the tag policy check of tagBuildBypass (operation
+// "tag") and of untagBuild and untagBuildBypass ("untag"):
+// assert_policy('tag', {tag, build, fromtag, operation}, force=force),
+// the tag being fromtag for an untag.
+func (k *Koji) assertTagPolicy(ctx context.Context, d *tagBuildData, operation string, force any) error {
+	data := map[string]any{"tag": d.tag["id"], "build": d.row.ID, "fromtag": nil, "operation": operation}
+	if operation == "untag" {
+		data["tag"], data["fromtag"] = nil, d.tag["id"]
+	}
+	return k.assertPolicy(ctx, "tag", data, xmlrpc.Truthy(force))
 }
 
 // directTagBuild is upstream's _direct_tag_build: the build must be
@@ -142,7 +158,7 @@ func (k *Koji) directTagBuild(ctx context.Context, d *tagBuildData, force any) e
 // _direct_tag_build; with notify, a tag notification of the tag and
 // build as given.
 func (k *Koji) tagBuildBypass(ctx context.Context, tag, build, force, notify any) error {
-	d, err := bypassTagBuild(ctx, tag, build, force)
+	d, err := k.bypassTagBuild(ctx, tag, build, force, "tag")
 	if err != nil {
 		return err
 	}
@@ -154,11 +170,12 @@ func (k *Koji) tagBuildBypass(ctx context.Context, tag, build, force, notify any
 }
 
 // untagBuildBypass is RootExports.untagBuildBypass (the tag permission):
-// _untag_build with its access check; strict faults when the build was
+// the tag policy (operation untag), then _untag_build with its access
+// check; strict faults when the build was
 // not in the tag; with notify, a tag notification of the tag and build
 // as given.
 func (k *Koji) untagBuildBypass(ctx context.Context, tag, build, strict, force, notify any) error {
-	d, err := bypassTagBuild(ctx, tag, build, force)
+	d, err := k.bypassTagBuild(ctx, tag, build, force, "untag")
 	if err != nil {
 		return err
 	}
@@ -180,6 +197,9 @@ func (k *Koji) untagBuild(ctx context.Context, tag, build, strict, force any) er
 	}
 	d, err := readTagBuild(ctx, tag, build)
 	if err != nil {
+		return err
+	}
+	if err := k.assertTagPolicy(ctx, d, "untag", force); err != nil {
 		return err
 	}
 	if err := assertTagAccess(ctx, d.tag, xmlrpc.Truthy(force)); err != nil {

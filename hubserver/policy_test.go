@@ -298,3 +298,111 @@ func runPyPolicy(t *testing.T, kh *kojiHub, name string, calls []pyCall) []any {
 	require.NoError(t, json.Unmarshal(got, &out), string(got))
 	return out
 }
+
+// TestKojiPolicySites: the hub's own checks evaluate the configured
+// package_list and tag policies with upstream's policy data: package
+// list changes, tagBuildBypass, untagBuildBypass, untagBuild and
+// tagBuild (operation tag, untag or move), an admin's force overriding
+// a denial.
+func TestKojiPolicySites(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		ph := startPolicyHub(t, dsn, func(c *hubserver.KojiConfig) {
+			c.Policies = map[string]string{
+				"package_list": "user alice && match action add :: allow\nhas_perm admin :: allow\nall :: deny no lists for you",
+				"tag": "tag frozen :: deny frozen\nfromtag frozen :: deny frozen too\n" +
+					"operation move :: deny no moves\nmatch operation tag untag :: allow\nall :: deny",
+			}
+		})
+		admin := ph.admin
+		for _, tag := range []string{"f40", "frozen", "other"} {
+			call(t, admin, "createTag", []any{tag}, nil)
+		}
+		require.NoError(t, ph.koji.SetPassword(ctx, "alice", "pw"))
+		alice := ph.passwordLogin(t, "alice", "pw")
+		alice.ok(t, 1, "packageListAdd", "f40", "hello", "alice")
+		const lists = "no lists for you"
+		assert.Equal(t, "policy violation (package_list): "+lists+"\nrule: all :: deny "+lists,
+			alice.fault(t, 2, koji.ErrActionNotAllowed, "packageListBlock", "f40", "hello"))
+		assert.Equal(t, "policy violation (package_list): "+lists+"\nrule: all :: deny "+lists,
+			alice.fault(t, 3, koji.ErrActionNotAllowed, "packageListRemove", "f40", "hello"))
+		call(t, admin, "packageListBlock", []any{"f40", "hello"}, nil)
+		assert.Equal(t, "policy violation (package_list): "+lists+"\nrule: all :: deny "+lists,
+			alice.fault(t, 4, koji.ErrActionNotAllowed, "packageListUnblock", "f40", "hello"))
+		call(t, admin, "packageListUnblock", []any{"f40", "hello"}, nil)
+		for _, tag := range []string{"frozen", "other"} {
+			call(t, admin, "packageListAdd", []any{tag, "hello"}, map[string]any{"owner": "kojiadmin"})
+		}
+
+		newBuilds(t, ph.kojiHub, [4]any{"hello", "1.0", "1", 1})
+		call(t, admin, "tagBuildBypass", []any{"f40", "hello-1.0-1"}, nil)
+		assert.Equal(t, "policy violation (tag): frozen\nrule: tag frozen :: deny frozen",
+			faultString(t, admin, koji.ErrActionNotAllowed, "tagBuildBypass", []any{"frozen", "hello-1.0-1"}, nil))
+		call(t, admin, "tagBuildBypass", []any{"frozen", "hello-1.0-1"}, map[string]any{"force": true})
+		assert.Equal(t, "policy violation (tag): frozen too\nrule: fromtag frozen :: deny frozen too",
+			faultString(t, admin, koji.ErrActionNotAllowed, "untagBuildBypass", []any{"frozen", "hello-1.0-1"}, nil))
+		assert.Equal(t, "policy violation (tag): frozen too\nrule: fromtag frozen :: deny frozen too",
+			faultString(t, admin, koji.ErrActionNotAllowed, "untagBuild", []any{"frozen", "hello-1.0-1"}, nil))
+		call(t, admin, "untagBuild", []any{"f40", "hello-1.0-1"}, nil)
+		assert.Equal(t, "policy violation (tag): no moves\nrule: operation move :: deny no moves",
+			faultString(t, admin, koji.ErrActionNotAllowed, "tagBuild", []any{"other", "hello-1.0-1"}, map[string]any{"fromtag": "f40"}))
+		call(t, admin, "tagBuild", []any{"other", "hello-1.0-1"}, nil)
+	})
+}
+
+// TestKojiTaskPolicies: make_task's channel and priority policies, as
+// configured: the channel by method, target and the requested one, the
+// priority adjusted, set or kept, and an action neither knows an
+// invalid policy.
+func TestKojiTaskPolicies(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		ph := startPolicyHub(t, dsn, func(c *hubserver.KojiConfig) {
+			c.Policies = map[string]string{
+				"channel": "method bogus :: nonsense\nmethod useless :: use\nmethod nochan :: use nowhere\n" +
+					"method sleep :: req\nmatch target f40* :: use createrepo\nall :: use default",
+				"priority": "method build && bool scratch :: adjust +5\nmethod sleep :: {\n  has req_channel :: adjust -3\n}\n" +
+					"method setprio :: set 30\nmethod badprio :: set high\nall :: stay",
+			}
+		})
+		admin := ph.admin
+		anchorTags(t, admin)
+		require.NoError(t, admin.Call(ctx, "createBuildTarget", nil, "f40-candidate", "anchor-build", "anchor-dest"))
+		require.NoError(t, admin.Call(ctx, "createBuildTarget", nil, "el9-candidate", "anchor-build", "anchor-dest"))
+		def, repo := channelID(t, admin, "default"), channelID(t, admin, "createrepo")
+		task := func(id int) *koji.Task {
+			t.Helper()
+			info, err := admin.GetTaskInfo(ctx, id, nil)
+			require.NoError(t, err)
+			return info
+		}
+		src := "git+https://scm.example.com/foo.git#abc"
+		id, err := admin.Build(ctx, src, "f40-candidate", nil)
+		require.NoError(t, err)
+		assert.Equal(t, repo, int64(task(id).ChannelID), "by target")
+		id, err = admin.Build(ctx, src, "el9-candidate", nil)
+		require.NoError(t, err)
+		assert.Equal(t, def, int64(task(id).ChannelID))
+		assert.Equal(t, koji.PriorityDefault, task(id).Priority, "stay")
+		id, err = admin.Build(ctx, src, "el9-candidate", &koji.BuildOptions{Scratch: true})
+		require.NoError(t, err)
+		assert.Equal(t, koji.PriorityDefault+5, task(id).Priority, "adjust")
+		id, err = admin.MakeTask(ctx, "setprio", []any{}, nil)
+		require.NoError(t, err)
+		assert.Equal(t, 30, task(id).Priority, "set")
+
+		// sleep: a requested channel is taken (priority 20 - 3), none is
+		// not allowed ("req" without one).
+		id, err = admin.MakeTask(ctx, "sleep", []any{1}, &koji.MakeTaskOptions{Channel: "createrepo"})
+		require.NoError(t, err)
+		assert.Equal(t, repo, int64(task(id).ChannelID))
+		assert.Equal(t, koji.PriorityDefault-3, task(id).Priority)
+		assert.Equal(t, "invalid channel policy",
+			faultString(t, admin, koji.ErrGeneric, "makeTask", []any{"sleep", []any{1}}, nil))
+		for _, method := range []string{"bogus", "useless"} {
+			assert.Equal(t, "invalid channel policy", faultString(t, admin, koji.ErrGeneric, "makeTask", []any{method, []any{}}, nil))
+		}
+		assert.Equal(t, "No such channel: nowhere", faultString(t, admin, koji.ErrGeneric, "makeTask", []any{"nochan", []any{}}, nil))
+		assert.Equal(t, "invalid priority policy", faultString(t, admin, koji.ErrGeneric, "makeTask", []any{"badprio", []any{}}, nil))
+	})
+}

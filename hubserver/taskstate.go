@@ -205,10 +205,11 @@ func (k *Koji) taskCallbacks(ctx context.Context, name string, before, after map
 // priority minus one, owner and arch. A top-level task defaults to priority
 // 20 and arch noarch, and is owned by the caller whatever opts.Owner says
 // (upstream only validates it), so it needs a logged-in caller; it has no
-// label. The channel follows upstream's default channel policy: the
-// requested channel (which must exist and be enabled), else the parent's
-// channel for a subtask, else "default" (which must be enabled). The
-// default priority policy keeps the priority. The request is the methodCall
+// label. The channel and priority policies (taskPolicies) give the
+// channel and may change the priority; by upstream's defaults the
+// channel is the requested one (which must exist and be enabled), else
+// the parent's for a subtask, else "default" (which must be enabled), and
+// the priority stays. The request is the methodCall
 // document of arglist, a trailing keyword struct included. The task starts
 // FREE, or ASSIGNED to opts.Assign; its weight is the column's default.
 func (k *Koji) makeTask(ctx context.Context, method string, arglist []any, opts taskOpts) (int64, error) {
@@ -292,34 +293,8 @@ func (k *Koji) makeTask(ctx context.Context, method string, arglist []any, opts 
 		info["label"], info["parent"] = nil, nil
 	}
 
-	// The default channel policy: "has req_channel :: req",
-	// "is_child_task :: parent", "all :: use default".
-	switch {
-	case opts.Channel != nil:
-		c, err := lookupChannel(ctx, tx, *opts.Channel)
-		if err != nil {
-			return 0, err
-		}
-		if c == nil {
-			return 0, fault(koji.ErrGeneric, "No such channel: %s", *opts.Channel)
-		}
-		if !c.Enabled {
-			return 0, fault(koji.ErrGeneric, "Channel %s is disabled.", *opts.Channel)
-		}
-		t.ChannelID = c.ID
-	case opts.Parent != nil:
-		t.ChannelID = parentChannel
-	default:
-		c, err := tx.GetChannelByName(ctx, "default")
-		if errors.Is(err, store.ErrNotFound) {
-			return 0, fault(koji.ErrGeneric, "No such channel: default")
-		} else if err != nil {
-			return 0, err
-		}
-		if !c.Enabled {
-			return 0, fault(koji.ErrGeneric, "Channel default is disabled.")
-		}
-		t.ChannelID = c.ID
+	if err := k.taskPolicies(ctx, &t, info, method, arglist, opts.Channel, parentChannel); err != nil {
+		return 0, err
 	}
 	info["channel_id"] = t.ChannelID
 
