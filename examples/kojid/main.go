@@ -11,8 +11,9 @@
 // come from topurl, or for repos from topdir when it is set (the hub's
 // files mounted here, as upstream kojid needs them). Asked to restart (by
 // koji restart-hosts), it takes no more tasks and once the running ones
-// end exits with status 3, for its supervisor (systemd's Restart=, say)
-// to start it again, where kojid re-executes itself.
+// end runs itself again in the same process with the same arguments, as
+// kojid re-executes itself; where that fails it exits with status 3, for
+// its supervisor (systemd's Restart=, say) to start it again.
 //
 // It reads a kojid.conf-style file ([kojid] section, upstream's option
 // names: server, serverca, cert, krb_principal, keytab, ccache, user,
@@ -56,6 +57,8 @@ func main() {
 	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "kojid:", err)
 		if errors.Is(err, builder.ErrRestart) {
+			err = reexec()
+			fmt.Fprintln(os.Stderr, "kojid: restart:", err)
 			os.Exit(3) // a supervisor starts it again
 		}
 		os.Exit(1)
