@@ -66,9 +66,8 @@ func writeZip(t *testing.T, path string, entries map[string]string, mtime time.T
 		if !ok {
 			continue
 		}
-		h := &zip.FileHeader{Name: name, Method: zip.Deflate, NonUTF8: true}
-		h.ModifiedDate = uint16((mtime.Year()-1980)<<9 | int(mtime.Month())<<5 | mtime.Day())
-		h.ModifiedTime = uint16(mtime.Hour()<<11 | mtime.Minute()<<5 | mtime.Second()/2)
+		// Modified also sets the MS-DOS date and time, which zipfile reads.
+		h := &zip.FileHeader{Name: name, Method: zip.Deflate, NonUTF8: true, Modified: mtime}
 		f, err := w.CreateHeader(h)
 		require.NoError(t, err)
 		_, err = f.Write([]byte(data))
