@@ -76,7 +76,9 @@ func (k *Koji) autoRequests(ctx context.Context) error {
 			made++
 		}
 	}
-	log.Debug("automatic repo requests", "tags", len(auto), "requests", made, "duplicates", dups)
+	if made > 0 {
+		log.Info("automatic repo requests", "tags", len(auto), "requests", made, "duplicates", dups)
+	}
 	return nil
 }
 
