@@ -193,7 +193,11 @@ func (k *Koji) importBuild(ctx context.Context, a importArgs) (map[string]any, e
 	if !hdr.SourcePackage {
 		return nil, fault(koji.ErrGeneric, "not a source package: %s", fn)
 	}
-	row, err := k.completeImportedBuild(ctx, hdr, a)
+	vol, err := k.importVolume(ctx, hdr, in, a.taskID)
+	if err != nil {
+		return nil, err
+	}
+	row, err := k.completeImportedBuild(ctx, hdr, a, vol)
 	if err != nil {
 		return nil, err
 	}
@@ -251,6 +255,9 @@ func (k *Koji) importBuild(ctx context.Context, a importArgs) (map[string]any, e
 		}
 	}
 	if err == nil {
+		err = ensureVolumeSymlink(top, row)
+	}
+	if err == nil {
 		err = k.runCallbacks(ctx, "postImport", kw(binfo))
 	}
 	if err != nil {
@@ -271,12 +278,12 @@ type rpmSigHeader struct {
 
 // completeImportedBuild is the build part of import_build: a new COMPLETE
 // build of the SRPM's NVR without a build id, else the checks and state
-// change of the given BUILDING build.
-func (k *Koji) completeImportedBuild(ctx context.Context, hdr *rpm.Package, a importArgs) (*store.BuildRow, error) {
+// change of the given BUILDING build; either on volume vol.
+func (k *Koji) completeImportedBuild(ctx context.Context, hdr *rpm.Package, a importArgs, vol int64) (*store.BuildRow, error) {
 	tx := storeTx(ctx)
 	if a.buildID == nil {
 		data := map[string]any{"name": hdr.Name, "version": hdr.Version, "release": hdr.Release,
-			"epoch": ptrValue(epoch64(hdr)), "task_id": ptrValue(a.taskID), "volume_id": int64(0)}
+			"epoch": ptrValue(epoch64(hdr)), "task_id": ptrValue(a.taskID), "volume_id": vol}
 		id, err := k.newBuildFromData(ctx, data)
 		if err != nil {
 			return nil, err
@@ -310,7 +317,6 @@ func (k *Koji) completeImportedBuild(ctx context.Context, hdr *rpm.Package, a im
 	if row.State != store.BuildBuilding {
 		return nil, fault(koji.ErrGeneric, "Unable to complete build: state is %s", koji.BuildState(row.State).String())
 	}
-	vol := int64(0)
 	if err := tx.FinishBuild(ctx, row.ID, store.BuildComplete, &vol); err != nil {
 		return nil, err
 	}

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
+	"github.com/gokoji/gokoji/internal/rpm"
 	"github.com/gokoji/gokoji/internal/store"
 	"github.com/gokoji/gokoji/koji"
 	"github.com/gokoji/gokoji/xmlrpc"
@@ -387,22 +390,22 @@ func (k *Koji) applyBuildVolumePolicy(ctx context.Context, b *store.BuildRow, st
 		if err != nil {
 			return err
 		}
-		for key, val := range td {
-			data[key] = val
-		}
+		maps.Copy(data, td)
 	}
-	v, err := k.checkVolumePolicy(ctx, data, strict)
+	v, err := k.checkVolumePolicy(ctx, data, strict, "")
 	if v == nil || err != nil || v.ID == b.VolumeID {
 		return err
 	}
 	return k.setBuildVolume(ctx, b, v, true)
 }
 
-// checkVolumePolicy is upstream's check_volume_policy without a default:
-// the volume the volume policy's action names; with strict an error when
-// the policy fails, names no known volume or matches nothing, else nil.
-func (k *Koji) checkVolumePolicy(ctx context.Context, data map[string]any, strict bool) (*store.NamedRow, error) {
+// checkVolumePolicy is upstream's check_volume_policy: the volume the
+// volume policy's action names for data, else the volume def ("": None);
+// with strict an error when the policy fails or names no known volume,
+// or nothing matches without a default, else nil.
+func (k *Koji) checkVolumePolicy(ctx context.Context, data map[string]any, strict bool, def string) (*store.NamedRow, error) {
 	log := LoggerFrom(ctx)
+	tx := storeTx(ctx)
 	result, err := k.evalPolicy(ctx, "volume", data)
 	if err != nil {
 		log.ErrorContext(ctx, "Volume policy error", "error", err)
@@ -412,7 +415,7 @@ func (k *Koji) checkVolumePolicy(ctx context.Context, data map[string]any, stric
 		result = nil
 	}
 	if s, ok := result.(string); ok {
-		v, err := lookupName(ctx, storeTx(ctx), "volume", s, false, false)
+		v, err := lookupName(ctx, tx, "volume", s, false, false)
 		if v != nil || err != nil {
 			return v, err
 		}
@@ -421,11 +424,86 @@ func (k *Koji) checkVolumePolicy(ctx context.Context, data map[string]any, stric
 		}
 		log.ErrorContext(ctx, "Volume policy returned no such volume", "volume", s)
 	}
+	if def != "" {
+		v, err := lookupName(ctx, tx, "volume", def, false, false)
+		if v != nil || err != nil {
+			return v, err
+		}
+		if strict {
+			return nil, fault(koji.ErrGeneric, "Invalid default volume: %s", def)
+		}
+		log.ErrorContext(ctx, "Invalid default volume", "volume", def)
+	}
 	if strict {
 		return nil, fault(koji.ErrGeneric, "No volume policy match")
 	}
 	log.WarnContext(ctx, "No volume policy match")
 	return nil, nil
+}
+
+// importVolume is the volume import_build gives a build: the volume
+// policy's for the package, version, release, buildroots and the task's
+// data (an rpm import), DEFAULT when it names none.
+func (k *Koji) importVolume(ctx context.Context, hdr *rpm.Package, in *importInput, taskID *int64) (int64, error) {
+	var brs []int64
+	for _, id := range in.brmap {
+		brs = append(brs, id)
+	}
+	slices.Sort(brs)
+	buildroots := make([]any, len(brs))
+	for i, id := range brs {
+		buildroots[i] = id
+	}
+	data := map[string]any{"package": hdr.Name, "version": hdr.Version, "release": hdr.Release,
+		"buildroots": buildroots, "import": true, "import_type": "rpm"}
+	if taskID != nil {
+		td, err := policyDataFromTask(ctx, *taskID)
+		if err != nil {
+			return 0, err
+		}
+		maps.Copy(data, td)
+	}
+	v, err := k.checkVolumePolicy(ctx, data, false, "DEFAULT")
+	if err != nil {
+		return 0, err
+	}
+	if v == nil {
+		return 0, pyException("TypeError", "'NoneType' object is not subscriptable")
+	}
+	return v.ID, nil
+}
+
+// ensureVolumeSymlink is upstream's ensure_volume_symlink: a build on a
+// volume other than DEFAULT has a relative symlink to its directory at
+// its path on DEFAULT.
+func ensureVolumeSymlink(top string, b *store.BuildRow) error {
+	if b.VolumeName == "DEFAULT" {
+		return nil
+	}
+	basedir := buildDir(top, b, "DEFAULT")
+	rel, err := filepath.Rel(filepath.Dir(basedir), buildDir(top, b, b.VolumeName))
+	if err != nil {
+		return err
+	}
+	switch {
+	case isSymlink(basedir):
+		if target, err := os.Readlink(basedir); err == nil && target == rel {
+			return nil
+		}
+		if err := os.Remove(basedir); err != nil {
+			return osError(err)
+		}
+	case lexists(basedir):
+		return fault(koji.ErrGeneric, "Unexpected build content: %s", basedir)
+	default:
+		if err := os.MkdirAll(filepath.Dir(basedir), 0o755); err != nil {
+			return osError(err)
+		}
+	}
+	if err := os.Symlink(rel, basedir); err != nil {
+		return osError(err)
+	}
+	return nil
 }
 
 // policyDataFromTask is upstream's policy_data_from_task: from the
