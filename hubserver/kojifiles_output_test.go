@@ -3,7 +3,6 @@ package hubserver_test
 import (
 	"context"
 	"crypto/md5"
-	"database/sql"
 	"encoding/hex"
 	"io"
 	"os"
@@ -17,19 +16,11 @@ import (
 	"github.com/gokoji/gokoji/koji"
 )
 
-// addVolume adds a storage volume to the hub's database, as an
-// administrator's addVolume would, and makes its directory.
-func addVolume(t *testing.T, fh *filesHub, dsn, name string) {
-	driver := "sqlite"
-	if strings.HasPrefix(dsn, "postgres") {
-		driver = "pgx"
-	}
-	db, err := sql.Open(driver, dsn)
-	require.NoError(t, err)
-	defer db.Close()
-	_, err = db.Exec("INSERT INTO volume (id, name) VALUES (1, '" + name + "')")
-	require.NoError(t, err)
+// addVolume makes a storage volume's directory and adds it, as an
+// administrator's koji add-volume does.
+func addVolume(t *testing.T, fh *filesHub, name string) {
 	require.NoError(t, os.MkdirAll(filepath.Join(fh.top, "vol", name), 0o777))
+	call(t, fh.admin, "addVolume", []any{name}, nil)
 }
 
 // TestKojiTaskOutput lists and reads task output with every option, on
@@ -38,7 +29,7 @@ func TestKojiTaskOutput(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		fh := startFilesHub(t, dsn, nil)
-		addVolume(t, fh, dsn, "vol2")
+		addVolume(t, fh, "vol2")
 		up := func(dir, name, data, volume string) {
 			require.NoError(t, fh.host.Upload(ctx, strings.NewReader(data), dir, name,
 				&koji.UploadOptions{Volume: volume, Method: koji.UploadFast}))
