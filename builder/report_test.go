@@ -37,3 +37,23 @@ func TestTaskEndIsPromptDuringLongPoll(t *testing.T) {
 		assert.Equal(t, "released", result)
 	})
 }
+
+// A task that runs longer than the bound on reporting its end still
+// reports it: the bound starts when the task is done. (It started with the
+// task, so that a task over a minute failed to close, was freed as stale
+// and ran again, forever.)
+func TestTaskLongerThanReportBoundCloses(t *testing.T) {
+	restore := builder.SetReportTimeout(300 * time.Millisecond)
+	defer restore()
+	eachBackend(t, func(t *testing.T, dsn string) {
+		th := startHub(t, dsn, false)
+		start(t, th.daemon(t, "builder1", nil, builder.Sleep{}))
+		id := th.makeTask(t, "sleep", 1)
+		info := th.waitState(t, id, koji.TaskClosed, koji.TaskFailed)
+		assert.Equal(t, koji.TaskClosed, info.State)
+		time.Sleep(500 * time.Millisecond)
+		again, err := th.admin.GetTaskInfo(context.Background(), id, nil)
+		require.NoError(t, err)
+		assert.Equal(t, koji.TaskClosed, again.State, "closed for good")
+	})
+}

@@ -159,8 +159,9 @@ func weigh(h Handler, t *Task) (w float64, err error) {
 	return w, nil
 }
 
-// reportTimeout bounds the calls that report how a task ended.
-const reportTimeout = time.Minute
+// reportTimeout bounds the calls that report how a task ended, from
+// when the task is done.
+var reportTimeout = time.Minute
 
 // afterContext is the context of the calls a task makes once ctx ended
 // or it is done (expiring its buildroot, sending its logs, reporting its
@@ -177,10 +178,10 @@ func (t *Task) afterContext(ctx context.Context) (context.Context, context.Cance
 // §D5).
 func (d *Daemon) run(ctx context.Context, t *Task) {
 	defer d.tasks.Done()
-	rctx, cancel := t.afterContext(context.Background())
-	defer cancel()
 	defer func() {
-		if err := t.Client.Logout(rctx); err != nil {
+		lctx, cancel := t.afterContext(context.Background())
+		defer cancel()
+		if err := t.Client.Logout(lctx); err != nil {
 			t.Logger.Warn("builder: logging out the task's subsession", "error", err.Error())
 		}
 		d.mu.Lock()
@@ -198,6 +199,9 @@ func (d *Daemon) run(ctx context.Context, t *Task) {
 		t.Logger.Info("builder: task stopped", "cause", context.Cause(ctx).Error())
 		return
 	}
+	// The report's bound starts now: a task may run for hours.
+	rctx, cancel := t.afterContext(context.Background())
+	defer cancel()
 	if err := d.report(rctx, t, result, err); err != nil {
 		t.Logger.Error("builder: reporting the task's end", "error", err.Error())
 	}
