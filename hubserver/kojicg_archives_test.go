@@ -203,3 +203,30 @@ func TestKojiCGArchives(t *testing.T) {
 		assert.Nil(t, call(t, admin, "getBuild", []any{"unknown-1-1"}, nil), "nothing half-written")
 	})
 }
+
+// CGImport checks the cg_import policy as upstream's assert_policy does,
+// with the package, source, metadata-only flag and content generator,
+// before anything is written; upstream's default allows everything.
+func TestKojiCGImportPolicy(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		fh := startFilesHub(t, dsn, func(c *hubserver.KojiConfig) {
+			c.Policies = map[string]string{"cg_import": "package secret :: deny secret builds stay out\n" +
+				"cg_match_any other :: deny\nbool metadata_only :: deny no metadata-only imports\nall :: allow"}
+		})
+		admin := fh.admin
+		call(t, admin, "grantCGAccess", []any{"kojiadmin", "osbs"}, map[string]any{"create": true})
+		log := cgFile(t, "build.log", "built\n")
+		upload(t, admin, "cli-import/pol", log)
+		refused := faultString(t, admin, koji.ErrActionNotAllowed, "CGImport",
+			[]any{cgMetadata("secret", nil, cgOutput(t, log, "log")), "cli-import/pol"}, nil)
+		assert.Contains(t, refused, "policy violation (cg_import)")
+		assert.Contains(t, refused, "secret builds stay out")
+		assert.Nil(t, call(t, admin, "getBuild", []any{"secret-1-1"}, nil), "nothing written")
+		meta := cgOutput(t, log, "log")
+		meta["metadata_only"] = true
+		assert.Contains(t, faultString(t, admin, koji.ErrActionNotAllowed, "CGImport",
+			[]any{cgMetadata("public", nil, meta), "cli-import/pol"}, nil), "no metadata-only imports")
+		got := call(t, admin, "CGImport", []any{cgMetadata("public", nil, cgOutput(t, log, "log")), "cli-import/pol"}, nil).(map[string]any)
+		assert.Equal(t, "public-1-1", got["nvr"])
+	})
+}

@@ -102,7 +102,7 @@ func (c *cgImporter) doImport(ctx context.Context, metadata, directory, token an
 	}
 	steps := []func(context.Context) error{
 		func(ctx context.Context) error { return c.prepBuild(ctx, token) },
-		c.prepBuildroots, c.prepOutputs,
+		c.prepBuildroots, c.prepOutputs, c.assertPolicy,
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
@@ -147,6 +147,18 @@ func (c *cgImporter) doImport(ctx context.Context, metadata, directory, token an
 		return nil, err
 	}
 	return binfo, nil
+}
+
+// assertPolicy is CG_Importer.assert_policy: the cg_import policy (by
+// default all :: allow) for the package, source, whether an output is
+// metadata only, and the content generator.
+func (c *cgImporter) assertPolicy(ctx context.Context) error {
+	metadataOnly := false
+	for _, o := range c.outputs {
+		metadataOnly = metadataOnly || xmlrpc.Truthy(o.info["metadata_only"])
+	}
+	return c.k.assertPolicy(ctx, "cg_import", map[string]any{"package": c.build["name"], "source": c.build["source"],
+		"metadata_only": metadataOnly, "cg_list": []any{c.cgID}}, false)
 }
 
 // undo puts the moved files back and removes those written.
