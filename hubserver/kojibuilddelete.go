@@ -61,72 +61,43 @@ func pyList(items [][]any) string {
 // buildRefsError is delete_build's check of build_references(build,
 // limit=10, lazy=True): the first kind of reference found, as its
 // GenericError; nil when the build may go.
-func buildRefsError(ctx context.Context, tx *store.Tx, id int64, minRefAge float64) (error, error) {
-	tags, err := tx.BuildTagRefs(ctx, id)
+func buildRefsError(ctx context.Context, id int64, minRefAge float64) (error, error) {
+	v, err := buildReferences(ctx, id, int64(10), true)
 	if err != nil {
 		return nil, err
 	}
-	if len(tags) > 0 {
-		items := make([][]any, len(tags))
-		for i, t := range tags {
-			items[i] = []any{"tag_id", t.TagID, "name", t.Name}
+	refs := v.(map[string]any)
+	for _, kind := range []struct {
+		key, what string
+		fields    []string
+	}{
+		{"tags", "tagged", []string{"tag_id", "name"}},
+		{"rpms", "used in buildroots", []string{"id", "name", "version", "release", "arch", "build_id"}},
+		{"archives", "used in archive buildroots", []string{"id", "type_id", "type_name", "build_id", "filename"}},
+	} {
+		rows, _ := refs[kind.key].([]map[string]any)
+		if len(rows) == 0 {
+			continue
 		}
-		return fault(koji.ErrGeneric, "Cannot delete build, tagged: %s", pyList(items)), nil
-	}
-	rpms, err := tx.BuildRPMRefs(ctx, id, 10)
-	if err != nil {
-		return nil, err
-	}
-	if len(rpms) > 0 {
-		items := make([][]any, len(rpms))
-		for i, r := range rpms {
-			items[i] = []any{"id", r.ID, "name", r.Name, "version", r.Version, "release", r.Release, "arch", r.Arch,
-				"build_id", r.BuildID}
+		items := make([][]any, len(rows))
+		for i, r := range rows {
+			for _, f := range kind.fields {
+				items[i] = append(items[i], f, r[f])
+			}
 		}
-		return fault(koji.ErrGeneric, "Cannot delete build, used in buildroots: %s", pyList(items)), nil
+		return fault(koji.ErrGeneric, "Cannot delete build, %s: %s", kind.what, pyList(items)), nil
 	}
-	// build_references(lazy=True) stops at the archives holding the
-	// build's RPMs before it looks at its archives.
-	if refusal, err := componentOfError(ctx, tx, id, true); refusal != nil || err != nil {
-		return refusal, err
-	}
-	archives, err := tx.BuildArchiveRefs(ctx, id, 10)
-	if err != nil {
-		return nil, err
-	}
-	if len(archives) > 0 {
-		items := make([][]any, len(archives))
-		for i, a := range archives {
-			items[i] = []any{"id", a.ID, "type_id", a.TypeID, "type_name", a.TypeName, "build_id", a.BuildID,
-				"filename", a.Filename}
+	if holders, _ := refs["component_of"].([]int64); len(holders) > 0 {
+		list := make([]any, len(holders))
+		for i, h := range holders {
+			list[i] = h
 		}
-		return fault(koji.ErrGeneric, "Cannot delete build, used in archive buildroots: %s", pyList(items)), nil
+		return fault(koji.ErrGeneric, "Cannot delete build, used as component of: %s", pyRepr(list)), nil
 	}
-	if refusal, err := componentOfError(ctx, tx, id, false); refusal != nil || err != nil {
-		return refusal, err
-	}
-	last, err := tx.BuildLastUsed(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if last != nil && time.Since(*last).Seconds() < minRefAge {
+	if last, ok := refs["last_used"].(float64); ok && pyTS(time.Now())-last < minRefAge {
 		return fault(koji.ErrGeneric, "Cannot delete build, used in recent buildroot"), nil
 	}
 	return nil, nil
-}
-
-// componentOfError is delete_build's refusal of a build whose RPMs (or,
-// unless rpmsOnly, archives) an archive holds; nil for none.
-func componentOfError(ctx context.Context, tx *store.Tx, id int64, rpmsOnly bool) (refusal, err error) {
-	holders, err := tx.BuildComponentOf(ctx, id, 10, rpmsOnly)
-	if err != nil || len(holders) == 0 {
-		return nil, err
-	}
-	list := make([]any, len(holders))
-	for i, h := range holders {
-		list[i] = h
-	}
-	return fault(koji.ErrGeneric, "Cannot delete build, used as component of: %s", pyRepr(list)), nil
 }
 
 // removeBuildDir removes koji.pathinfo.build(b) when the hub has a top
@@ -161,7 +132,7 @@ func (k *Koji) deleteBuild(ctx context.Context, build, strict, minRefAge any) (a
 	if minRefAge != nil {
 		age = toFloat(minRefAge)
 	}
-	refused, err := buildRefsError(ctx, tx, b.ID, age)
+	refused, err := buildRefsError(ctx, b.ID, age)
 	if err != nil {
 		return nil, err
 	}

@@ -94,104 +94,12 @@ type BuildRPMRef struct {
 	BuildID                      int64
 }
 
-// BuildRPMRefs is build_references' rpms: for each RPM of the build in
-// id order, up to limit RPMs of COMPLETE builds made in buildroots that
-// listed it, each once, stopping once more than limit are found.
-func (tx *Tx) BuildRPMRefs(ctx context.Context, buildID int64, limit int) ([]BuildRPMRef, error) {
-	return buildRefs(ctx, tx, "SELECT id FROM rpminfo WHERE build_id = ? ORDER BY id", buildID, limit,
-		"SELECT r.id, r.name, r.version, r.release, r.arch, r.build_id FROM rpminfo r "+
-			"JOIN build b ON r.build_id = b.id WHERE r.buildroot_id IN "+
-			"(SELECT DISTINCT buildroot_id FROM buildroot_listing WHERE rpm_id = ?) AND b.state = ? ORDER BY r.id LIMIT ?",
-		func(r scanner) (*BuildRPMRef, error) {
-			var ref BuildRPMRef
-			return &ref, r.Scan(&ref.ID, &ref.Name, &ref.Version, &ref.Release, &ref.Arch, &ref.BuildID)
-		}, func(r BuildRPMRef) int64 { return r.ID })
-}
-
-// buildRefs runs refQuery (its arguments: an item, BuildComplete and
-// limit) for each item itemQuery finds of the build, keeping each row
-// (by key) once and stopping once more than limit are kept.
-func buildRefs[T any](ctx context.Context, tx *Tx, itemQuery string, buildID int64, limit int, refQuery string,
-	scan func(scanner) (*T, error), key func(T) int64) ([]T, error) {
-	ids, err := tx.int64s(ctx, itemQuery, buildID)
-	if err != nil {
-		return nil, err
-	}
-	var out []T
-	seen := map[int64]bool{}
-	for _, item := range ids {
-		rows, err := tx.query(ctx, refQuery, item, BuildComplete, limit)
-		if err != nil {
-			return nil, err
-		}
-		refs, err := collect(rows, scan)
-		if err != nil {
-			return nil, err
-		}
-		for _, ref := range refs {
-			if !seen[key(ref)] {
-				seen[key(ref)] = true
-				out = append(out, ref)
-			}
-		}
-		if len(out) > limit {
-			break
-		}
-	}
-	return out, nil
-}
-
 // A BuildArchiveRef is an archive of a COMPLETE build made in a buildroot
 // that used one of another build's archives (build_references' archives).
 type BuildArchiveRef struct {
 	ID, TypeID         int64
 	TypeName, Filename string
 	BuildID            int64
-}
-
-// BuildArchiveRefs is build_references' archives, as [Tx.BuildRPMRefs]
-// for the build's archives.
-func (tx *Tx) BuildArchiveRefs(ctx context.Context, buildID int64, limit int) ([]BuildArchiveRef, error) {
-	return buildRefs(ctx, tx, "SELECT id FROM archiveinfo WHERE build_id = ? ORDER BY id", buildID, limit,
-		"SELECT a.id, a.type_id, t.name, a.build_id, a.filename FROM buildroot_archives ba "+
-			"JOIN archiveinfo a ON a.buildroot_id = ba.buildroot_id JOIN build b ON a.build_id = b.id "+
-			"JOIN archivetypes t ON t.id = a.type_id WHERE ba.archive_id = ? AND b.state = ? ORDER BY a.id LIMIT ?",
-		func(r scanner) (*BuildArchiveRef, error) {
-			var ref BuildArchiveRef
-			return &ref, r.Scan(&ref.ID, &ref.TypeID, &ref.TypeName, &ref.BuildID, &ref.Filename)
-		}, func(r BuildArchiveRef) int64 { return r.ID })
-}
-
-// BuildComponentOf is build_references' component_of: the archives of
-// COMPLETE builds that hold one of the build's RPMs and, unless rpmsOnly,
-// one of its archives; with a positive limit, up to limit per RPM or
-// archive.
-func (tx *Tx) BuildComponentOf(ctx context.Context, buildID int64, limit int, rpmsOnly bool) ([]int64, error) {
-	var out []int64
-	for _, q := range []struct{ ids, holders string }{
-		{"SELECT id FROM rpminfo WHERE build_id = ? ORDER BY id",
-			"SELECT c.archive_id FROM archive_rpm_components c JOIN archiveinfo a ON a.id = c.archive_id " +
-				"JOIN build b ON b.id = a.build_id WHERE c.rpm_id = ? AND b.state = ? ORDER BY c.archive_id"},
-		{"SELECT id FROM archiveinfo WHERE build_id = ? ORDER BY id",
-			"SELECT c.archive_id FROM archive_components c JOIN archiveinfo a ON a.id = c.archive_id " +
-				"JOIN build b ON b.id = a.build_id WHERE c.component_id = ? AND b.state = ? ORDER BY c.archive_id"},
-	} {
-		ids, err := tx.int64s(ctx, q.ids, buildID)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			holders, err := tx.int64s(ctx, q.holders+limitOffset(int64(limit), 0), id, BuildComplete)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, holders...)
-		}
-		if rpmsOnly {
-			break
-		}
-	}
-	return out, nil
 }
 
 // BuildLastUsed is build_references' last_used: the time of the newest
