@@ -13,7 +13,6 @@ import (
 	"github.com/gokoji/gokoji/internal/rpm"
 	"github.com/gokoji/gokoji/internal/store"
 	"github.com/gokoji/gokoji/koji"
-	"github.com/gokoji/gokoji/xmlrpc"
 )
 
 // volumeMethods are upstream's storage volume calls (listVolumes is with
@@ -504,80 +503,4 @@ func ensureVolumeSymlink(top string, b *store.BuildRow) error {
 		return osError(err)
 	}
 	return nil
-}
-
-// policyDataFromTask is upstream's policy_data_from_task: from the
-// task's parameters, the source (src, spec_url or url, but not of
-// newRepo), the build target's name and opts' scratch; nothing for a
-// task whose parameters do not parse.
-func policyDataFromTask(ctx context.Context, taskID int64) (map[string]any, error) {
-	t, err := getTask(ctx, taskID)
-	if err != nil {
-		return nil, err
-	}
-	request, err := decodeRequest(t.Request)
-	if err != nil {
-		return nil, err
-	}
-	params, err := koji.ParseTaskParams(t.Method, request)
-	if err != nil || len(params) == 0 {
-		LoggerFrom(ctx).WarnContext(ctx, "Cannot parse task parameters", "method", t.Method, "error", err)
-		return map[string]any{}, nil
-	}
-	if t.Method == "indirectionimage" {
-		opts, _ := params["opts"].(map[string]any)
-		if !xmlrpc.Truthy(params["opts"]) {
-			opts = map[string]any{}
-		}
-		params = map[string]any{}
-		for key, val := range opts {
-			params[key] = val
-		}
-		params["opts"] = opts
-	}
-	data := map[string]any{}
-	if t.Method != "newRepo" {
-		for _, key := range []string{"src", "spec_url", "url"} {
-			if v, ok := params[key]; ok {
-				if _, err := checkString(v, false); err != nil {
-					return nil, err
-				}
-				data["source"] = v
-				break
-			}
-		}
-	}
-	for _, key := range []string{"target", "build_target", "target_info"} {
-		target, ok := params[key]
-		if !ok {
-			continue
-		}
-		if m, isDict := target.(map[string]any); isDict {
-			if target, ok = m["name"]; !ok {
-				LoggerFrom(ctx).WarnContext(ctx, "Bad build target parameter", "target", pyRepr(m))
-				target = nil
-			}
-		}
-		data["target"] = nil
-		if target != nil {
-			bt, err := getBuildTarget(ctx, target, nil, true)
-			if err != nil {
-				return nil, err
-			}
-			data["target"] = bt.(map[string]any)["name"]
-		}
-		break
-	}
-	scratch := any(false)
-	if opts, ok := params["opts"]; ok {
-		m, isDict := opts.(map[string]any)
-		if !isDict {
-			return nil, pyException("AttributeError", "'%s' object has no attribute 'get'", pyTypeName(opts))
-		}
-		if v, ok := m["scratch"]; ok {
-			scratch = v
-		}
-	}
-	data["scratch"] = scratch
-	return data, nil
 }

@@ -13,17 +13,26 @@ import (
 // policyDataFromTaskArgs is upstream's policy_data_from_task_args: the
 // source (src, spec_url or url, but not newRepo's src), the target (by
 // name; None for a None or nameless struct target) and scratch of a
-// task's arguments; nothing for a call its method's
-// signature does not take. (An opts that is not a struct counts as none,
-// where upstream's .get would fail on it.)
-func policyDataFromTaskArgs(ctx context.Context, method string, arglist []any) (map[string]any, error) {
+// task's arguments; nothing for a call its method's signature does not
+// take. strict is upstream's own: the target must exist and opts must be
+// a struct. Without it, as make_task uses it, an unknown target is seen
+// by the name given (gokoji makes the task and its builder fails it,
+// where upstream's make_task faults "No such build target") and an opts
+// that is not a struct counts as none.
+func policyDataFromTaskArgs(ctx context.Context, method string, arglist []any, strict bool) (map[string]any, error) {
 	out := map[string]any{}
 	params, err := koji.ParseTaskParams(method, arglist)
 	if err != nil || len(params) == 0 {
+		if strict {
+			LoggerFrom(ctx).WarnContext(ctx, "Cannot parse task parameters", "method", method, "error", err)
+		}
 		return out, nil
 	}
 	if method == "indirectionimage" {
 		opts, _ := params["opts"].(map[string]any)
+		if opts == nil {
+			opts = map[string]any{}
+		}
 		params = map[string]any{}
 		for k, v := range opts {
 			params[k] = v
@@ -33,7 +42,11 @@ func policyDataFromTaskArgs(ctx context.Context, method string, arglist []any) (
 	if method != "newRepo" {
 		for _, k := range []string{"src", "spec_url", "url"} {
 			if v, ok := params[k]; ok {
-				if _, isStr := v.(string); !isStr {
+				if strict {
+					if _, err := checkString(v, false); err != nil {
+						return nil, err
+					}
+				} else if _, isStr := v.(string); !isStr {
 					return nil, convertError(v, "str")
 				}
 				out["source"] = v
@@ -48,34 +61,53 @@ func policyDataFromTaskArgs(ctx context.Context, method string, arglist []any) (
 		}
 		if m, isMap := target.(map[string]any); isMap {
 			target = m["name"] // nil (a bad target) without a name
+			if target == nil && strict {
+				LoggerFrom(ctx).WarnContext(ctx, "Bad build target parameter", "target", pyRepr(m))
+			}
 		}
 		if target == nil {
 			out["target"] = nil
 			break
 		}
-		info, err := getBuildTarget(ctx, target, nil, false)
+		info, err := getBuildTarget(ctx, target, nil, strict)
 		if err != nil {
 			return nil, err
 		}
 		if m, ok := info.(map[string]any); ok && m != nil {
 			out["target"] = m["name"]
 		} else if name, ok := target.(string); ok {
-			// Upstream's lookup is strict, so that make_task faults "No
-			// such build target"; gokoji makes the task (its builder fails
-			// it), and the policy sees the name given.
 			out["target"] = name
 		} else {
 			out["target"] = nil
 		}
 		break
 	}
-	opts, _ := params["opts"].(map[string]any)
-	scratch, ok := opts["scratch"]
-	if !ok {
-		scratch = false
+	scratch := any(false)
+	if opts, ok := params["opts"]; ok {
+		m, isDict := opts.(map[string]any)
+		if !isDict && strict {
+			return nil, pyException("AttributeError", "'%s' object has no attribute 'get'", pyTypeName(opts))
+		}
+		if v, ok := m["scratch"]; ok {
+			scratch = v
+		}
 	}
 	out["scratch"] = scratch
 	return out, nil
+}
+
+// policyDataFromTask is upstream's policy_data_from_task: the policy
+// data of the task's own arguments.
+func policyDataFromTask(ctx context.Context, taskID int64) (map[string]any, error) {
+	t, err := getTask(ctx, taskID)
+	if err != nil {
+		return nil, err
+	}
+	request, err := decodeRequest(t.Request)
+	if err != nil {
+		return nil, err
+	}
+	return policyDataFromTaskArgs(ctx, t.Method, request, true)
 }
 
 // taskPolicies applies make_task's channel and priority policies to the
@@ -107,7 +139,7 @@ func (k *Koji) taskPolicies(ctx context.Context, t *store.Task, info map[string]
 		}
 		reqID = c.ID
 	}
-	more, err := policyDataFromTaskArgs(ctx, method, arglist)
+	more, err := policyDataFromTaskArgs(ctx, method, arglist, false)
 	if err != nil {
 		return err
 	}
