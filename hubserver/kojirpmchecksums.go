@@ -53,9 +53,7 @@ func (k *Koji) getRPMChecksums(ctx context.Context, rpmID, typesArg any, cacheon
 		}
 	}
 	if len(types) == 0 {
-		for _, t := range rpmChecksumTypes {
-			types = append(types, t.name)
-		}
+		types = defaultRPMChecksums
 	}
 	tx := storeTx(ctx)
 	sigs, err := tx.QueryRPMSigs(ctx, &id, nil)
@@ -143,8 +141,18 @@ func checksumsAnswer(m map[string]map[string]any) map[string]any {
 	return out
 }
 
-// namedSums are checksums of one file by type name.
+// namedSums are checksums of one file by type name (upstream's
+// MultiSum).
 type namedSums map[string]hash.Hash
+
+// newSums are sums of the koji.CHECKSUM_TYPES named.
+func newSums(types []string) namedSums {
+	sums := namedSums{}
+	for _, t := range types {
+		sums[t] = checksumHashes[t]()
+	}
+	return sums
+}
 
 func (s namedSums) Write(p []byte) (int, error) {
 	for _, h := range s {
@@ -153,6 +161,8 @@ func (s namedSums) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// rows are upstream's create_rpm_checksum rows of the sums, in
+// koji.CHECKSUM_TYPES order.
 func (s namedSums) rows(rpmID int64, key string) []store.RPMChecksum {
 	var out []store.RPMChecksum
 	for _, name := range checksumTypes {
@@ -167,10 +177,7 @@ func (s namedSums) rows(rpmID int64, key string) []store.RPMChecksum {
 // signedCopySums is calculate_chsum of the RPM's signed copy for the key,
 // or, without one, of the RPM with the key's cached header spliced in.
 func signedCopySums(top string, b *store.BuildRow, rel, key string, types []string) (namedSums, error) {
-	sums := namedSums{}
-	for _, t := range types {
-		sums[t] = checksumHashes[t]()
-	}
+	sums := newSums(types)
 	signed := buildFilePath(top, b, signedRel(rel, key))
 	if f, err := os.Open(signed); err == nil {
 		defer f.Close()

@@ -3,11 +3,9 @@ package hubserver
 import (
 	"context"
 	"crypto/md5"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -380,13 +378,8 @@ func (k *Koji) deleteRPMSig(ctx context.Context, rpminfo, sigkey any, allSigs bo
 	return nil
 }
 
-// rpmChecksumTypes are upstream's RPMDefaultChecksums ("md5 sha256"), as
-// koji.CHECKSUM_TYPES numbers them.
-var rpmChecksumTypes = []struct {
-	name string
-	num  int
-	hash func() hash.Hash
-}{{"md5", 0, md5.New}, {"sha256", 2, sha256.New}}
+// defaultRPMChecksums are upstream's RPMDefaultChecksums ("md5 sha256").
+var defaultRPMChecksums = []string{"md5", "sha256"}
 
 // writeSignedRPMMethod is upstream's RootExports.writeSignedRPM: with the
 // sign permission, write_signed_rpm.
@@ -442,11 +435,11 @@ func (k *Koji) writeSignedRPM(ctx context.Context, anRPM, sigkey any, force bool
 				return fault(koji.ErrGeneric, "File %s cannot be read -- %v", signed, err)
 			}
 			defer f.Close()
-			sums := newChecksums()
+			sums := newSums(defaultRPMChecksums)
 			if _, err := io.Copy(sums, f); err != nil {
 				return fault(koji.ErrGeneric, "File %s cannot be read -- %v", signed, err)
 			}
-			return sums.record(ctx, id, key)
+			return storeTx(ctx).AddRPMChecksums(ctx, sums.rows(id, key))
 		}
 		if err := os.Remove(signed); err != nil {
 			return pyOSError(err, signed)
@@ -464,7 +457,7 @@ func (k *Koji) writeSignedRPM(ctx context.Context, anRPM, sigkey any, force bool
 	if err != nil {
 		return pyOSError(err, signed)
 	}
-	sums := newChecksums()
+	sums := newSums(defaultRPMChecksums)
 	err = rpm.SpliceSigHeader(sighdr, rpmPath, io.MultiWriter(f, sums))
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = pyOSError(cerr, signed)
@@ -473,32 +466,5 @@ func (k *Koji) writeSignedRPM(ctx context.Context, anRPM, sigkey any, force bool
 		os.Remove(signed)
 		return rpmHeaderError(err, "Invalid rpm")
 	}
-	return sums.record(ctx, id, key)
-}
-
-// checksums is upstream's MultiSum of the RPMDefaultChecksums types.
-type checksums []hash.Hash
-
-func newChecksums() checksums {
-	c := make(checksums, len(rpmChecksumTypes))
-	for i, t := range rpmChecksumTypes {
-		c[i] = t.hash()
-	}
-	return c
-}
-
-func (c checksums) Write(p []byte) (int, error) {
-	for _, h := range c {
-		h.Write(p)
-	}
-	return len(p), nil
-}
-
-// record is upstream's create_rpm_checksum of the sums.
-func (c checksums) record(ctx context.Context, rpmID int64, key string) error {
-	sums := make([]store.RPMChecksum, len(rpmChecksumTypes))
-	for i, t := range rpmChecksumTypes {
-		sums[i] = store.RPMChecksum{RPMID: rpmID, SigKey: key, Checksum: hex.EncodeToString(c[i].Sum(nil)), ChecksumType: t.num}
-	}
-	return storeTx(ctx).AddRPMChecksums(ctx, sums)
+	return storeTx(ctx).AddRPMChecksums(ctx, sums.rows(id, key))
 }
